@@ -1,0 +1,1 @@
+"""Benchmarks that print and record quality/speed tables (see BENCHMARKS.md)."""

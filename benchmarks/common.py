@@ -1,0 +1,61 @@
+"""Helpers shared by the benchmark scripts: bench data location, timing, BENCHMARKS.md sections."""
+from __future__ import annotations
+
+import os
+import platform
+import re
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_DIR = ROOT.parent / "shared" / "data" / "bench"
+BENCHMARKS_MD = ROOT / "BENCHMARKS.md"
+
+__all__ = ["BENCH_DIR", "bench_images", "median_time", "write_section", "machine_line", "table"]
+
+
+def bench_images(name: str) -> list[Path]:
+    d = BENCH_DIR / name
+    if not d.is_dir():
+        raise SystemExit(f"benchmark set {d} not found (expected ../shared/data/bench beside the checkout)")
+    return sorted(p for p in d.iterdir() if p.suffix.lower() in {".png", ".jpg", ".tif", ".bmp"})
+
+
+def median_time(fn: Callable[[], object], runs: int = 5, warmup: int = 1) -> float:
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def machine_line() -> str:
+    import torch
+
+    from restore.runtime import cpu_has_bf16
+
+    return (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
+            f"{torch.get_num_threads()} threads, native bf16: {cpu_has_bf16()}")
+
+
+def table(header: list[str], rows: list[list]) -> str:
+    fmt = lambda v: f"{v:.2f}" if isinstance(v, float) else str(v)  # noqa: E731
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(fmt(v) for v in r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def write_section(key: str, body: str) -> None:
+    """Replace (or append) the ``<!-- key:begin -->…<!-- key:end -->`` section of BENCHMARKS.md."""
+    text = BENCHMARKS_MD.read_text() if BENCHMARKS_MD.exists() else "# Benchmarks\n"
+    block = f"<!-- {key}:begin -->\n{body.rstrip()}\n<!-- {key}:end -->"
+    pat = re.compile(rf"<!-- {re.escape(key)}:begin -->.*?<!-- {re.escape(key)}:end -->", re.S)
+    text = pat.sub(lambda _: block, text) if pat.search(text) else text.rstrip() + "\n\n" + block + "\n"
+    BENCHMARKS_MD.write_text(text)
+    print(f"updated {BENCHMARKS_MD} [{key}]", file=sys.stderr)

@@ -1,0 +1,58 @@
+"""Training-recipe comparison for SR: validation PSNR reached in a fixed CPU-time budget.
+
+    python -m benchmarks.sr_recipe --minutes 3 --out /tmp/recipe.jsonl
+
+Each configuration trains from scratch for the same wall-clock budget (cosine schedule fitted to it)
+on the training split and is scored on the held-out validation crops (never on bench/).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import torch
+
+from restore.train.data import default_train_dirs
+from restore.train.loop import TrainConfig
+from restore.train.sr import SRRecipe, train_sr
+
+CONFIGS = {
+    "res32x4-bf16": dict(recipe=dict(body="res", channels=32, blocks=4), bf16=True),
+    "res32x4-fp32": dict(recipe=dict(body="res", channels=32, blocks=4), bf16=False),
+    "res64x4-bf16": dict(recipe=dict(body="res", channels=64, blocks=4), bf16=True),
+    "res48x8-bf16": dict(recipe=dict(body="res", channels=48, blocks=8), bf16=True),
+    "naf48x6-bf16": dict(recipe=dict(body="naf", channels=48, blocks=6), bf16=True),
+    "res48x8-bf16-multi": dict(recipe=dict(body="res", channels=48, blocks=8, scales=(2, 3, 4)), bf16=True),
+    "res48x8-bf16-b32p32": dict(recipe=dict(body="res", channels=48, blocks=8, batch=32, lr_patch=32), bf16=True),
+}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--minutes", type=float, default=3.0)
+    ap.add_argument("--configs", default=",".join(CONFIGS))
+    ap.add_argument("--scale", type=int, default=4)
+    ap.add_argument("--out", default="recipe.jsonl")
+    args = ap.parse_args()
+    torch.set_num_threads(2)
+    for name in args.configs.split(","):
+        spec = CONFIGS[name]
+        rkw = dict(spec["recipe"])
+        rkw.setdefault("scales", (args.scale,))
+        recipe = SRRecipe(**rkw)
+        cfg = TrainConfig(minutes=args.minutes, bf16=spec["bf16"], val_every_s=1e9, ckpt_every_s=1e9,
+                          warmup_steps=100, log=lambda s: print(f"[{name}] {s}", flush=True))
+        torch.manual_seed(0)
+        t = time.time()
+        model, trainer, _ = train_sr(recipe, cfg, default_train_dirs())
+        rec = {"config": name, "minutes": args.minutes, "steps": trainer.step,
+               "params": sum(p.numel() for p in model.parameters()), **trainer.history[-1],
+               "wall_s": round(time.time() - t, 1)}
+        print(json.dumps(rec), flush=True)
+        with open(args.out, "a") as f:
+            f.write(json.dumps(rec) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,30 @@
+"""restore: image restoration and learned image compression, trained and run on the CPU.
+
+The public names are imported lazily so ``import restore`` stays fast and one broken optional
+dependency cannot break unrelated tasks.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "Image": "restore.io", "read_image": "restore.io", "write_image": "restore.io",
+    "load": "restore.api", "sr": "restore.api", "list_models": "restore.api",
+}
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    mod = _LAZY.get(name)
+    if mod is None:
+        raise AttributeError(f"module 'restore' has no attribute {name!r}")
+    value = getattr(importlib.import_module(mod), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(list(globals()) + __all__)

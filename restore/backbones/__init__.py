@@ -1,0 +1,1 @@
+"""Restoration bodies (feature extractors at input resolution), registered by name."""

@@ -1,0 +1,34 @@
+"""Options shared by the model-running commands."""
+from __future__ import annotations
+
+from typing import Callable
+
+import click
+
+__all__ = ["model_options", "parse_tile"]
+
+
+def parse_tile(value: str) -> str | int:
+    if value == "auto":
+        return "auto"
+    try:
+        n = int(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not 'auto' or a number of pixels", param_hint="--tile") from None
+    if n < 16:
+        raise click.BadParameter("must be at least 16 pixels", param_hint="--tile")
+    return n
+
+
+def model_options(f: Callable) -> Callable:
+    opts = [
+        click.option("--model", default=None, help="Model id or alias from `restore models`."),
+        click.option("--tile", default="auto", show_default=True,
+                     help="Tile size in input pixels, or 'auto' (from a memory budget)."),
+        click.option("--threads", type=click.IntRange(1, 256), default=None, help="CPU threads (default: all)."),
+        click.option("--precision", type=click.Choice(["auto", "bf16", "fp32"]), default="auto", show_default=True,
+                     help="bf16 autocast where the CPU supports it natively, else fp32."),
+    ]
+    for o in reversed(opts):
+        f = o(f)
+    return f

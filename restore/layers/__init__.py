@@ -1,0 +1,1 @@
+"""Small shared building blocks, one concept per file."""

@@ -1,0 +1,39 @@
+"""CPU runtime choices: thread count and whether bf16 autocast is worth using."""
+from __future__ import annotations
+
+import contextlib
+import functools
+
+import torch
+
+__all__ = ["cpu_has_bf16", "resolve_precision", "autocast", "set_threads"]
+
+
+@functools.lru_cache(maxsize=1)
+def cpu_has_bf16() -> bool:
+    """True when oneDNN has native bf16 kernels here (AVX512-BF16 or AMX)."""
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
+def resolve_precision(precision: str) -> str:
+    """'auto' → 'bf16' where the CPU has native bf16, else 'fp32'."""
+    if precision not in ("auto", "bf16", "fp32"):
+        raise ValueError(f"precision must be auto, bf16 or fp32, not {precision!r}")
+    if precision == "auto":
+        return "bf16" if cpu_has_bf16() else "fp32"
+    return precision
+
+
+def autocast(precision: str):
+    """Context manager: bf16 autocast on the CPU for 'bf16', nothing for 'fp32'."""
+    if precision == "bf16":
+        return torch.autocast("cpu", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+def set_threads(threads: int | None) -> None:
+    if threads:
+        torch.set_num_threads(int(threads))

@@ -1,0 +1,1 @@
+"""Restoration tasks: preprocess → backbone + head → postprocess, plus their training degradation."""

@@ -1,0 +1,81 @@
+"""What every task model shares: precision, threads, tiling, gray/alpha handling, thread safety."""
+from __future__ import annotations
+
+import threading
+from typing import Callable, Optional, Union
+
+import torch
+import torch.nn as nn
+
+from restore.io import Image
+from restore.runtime import autocast, resolve_precision
+from restore.tiling import Tiler, auto_tile
+
+__all__ = ["TaskModel", "DEFAULT_TILE_BUDGET"]
+
+DEFAULT_TILE_BUDGET = 768 * 2**20   # bytes of activations per tile for --tile auto
+
+
+class TaskModel:
+    """A loaded network plus the pre/post-processing of its task. Safe to call from several threads."""
+
+    scale: int = 1
+    bytes_per_pixel: float = 2048.0   # activation bytes per input pixel, for --tile auto
+
+    def __init__(self, net: nn.Module, precision: str = "auto", entry=None):
+        self.net = net.eval()
+        for p in self.net.parameters():
+            p.requires_grad_(False)
+        self.precision = resolve_precision(precision)
+        if self.precision == "bf16":
+            self.net = self.net.to(memory_format=torch.channels_last)
+        self.entry = entry
+        self._lock = threading.Lock()
+        self.receptive_radius = int(getattr(net, "receptive_radius", 16))
+
+    @property
+    def id(self) -> str:
+        return self.entry.id if self.entry is not None else type(self.net).__name__
+
+    # -- to be provided by a task
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """N×3×h×w in [0, 1] → N×3×(s·h)×(s·w)."""
+        raise NotImplementedError
+
+    def process_alpha(self, alpha: torch.Tensor) -> torch.Tensor:
+        """How the alpha plane follows the colour planes (default: unchanged)."""
+        return alpha
+
+    # -- shared machinery
+    def tiler(self, tile: Union[int, str, None] = "auto") -> Tiler:
+        overlap = self.receptive_radius
+        if tile in (None, "auto", 0):
+            size = auto_tile(DEFAULT_TILE_BUDGET, self.bytes_per_pixel * (self.scale ** 2 / 4 + 1), overlap)
+        else:
+            size = int(tile)
+            if size < 16:
+                raise ValueError(f"tile must be at least 16 pixels, not {size}")
+        return Tiler(tile=size, overlap=overlap, scale=self.scale)
+
+    def _run(self, x: torch.Tensor) -> torch.Tensor:
+        if self.precision == "bf16":
+            x = x.contiguous(memory_format=torch.channels_last)
+        with torch.inference_mode(), autocast(self.precision):
+            return self.forward(x).float()
+
+    def run_tensor(self, x: torch.Tensor, tile: Union[int, str, None] = "auto",
+                   progress: Optional[Callable[[int, int], None]] = None) -> torch.Tensor:
+        """C×H×W float in [0, 1] (C = 1 or 3) → processed C×H'×W', tiled."""
+        gray = x.shape[0] == 1
+        rgb = x.expand(3, -1, -1) if gray else x
+        out = self.tiler(tile).run(self._run, rgb, progress)
+        out = out.clamp_(0, 1)
+        return out.mean(0, keepdim=True) if gray else out
+
+    def __call__(self, img: Image, tile: Union[int, str, None] = "auto",
+                 progress: Optional[Callable[[int, int], None]] = None) -> Image:
+        if img.channels not in (1, 3):
+            raise ValueError(f"expected 1 or 3 colour channels, got {img.channels}")
+        pixels = self.run_tensor(img.pixels, tile, progress)
+        alpha = None if img.alpha is None else self.process_alpha(img.alpha).clamp_(0, 1)
+        return img.with_pixels(pixels, alpha)

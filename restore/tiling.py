@@ -1,0 +1,103 @@
+"""Tiled inference in bounded memory, equal to untiled inference.
+
+Each tile is a *core* (the pixels it is responsible for) plus a *context* margin of ``overlap``
+input pixels on every side that lies inside the image (none is invented at the image border, so the
+model pads there exactly as it would on the whole image). When ``overlap`` covers the model's
+receptive field the core output equals the untiled output. With ``blend > 0`` neighbouring cores also
+overlap by ``blend`` pixels and are cross-faded with a raised-cosine window, which hides seams for
+models whose receptive field is larger than the context (transformers, global branches).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+import torch
+
+__all__ = ["Tiler", "auto_tile", "tile_starts", "blend_ramp"]
+
+
+def tile_starts(length: int, tile: int, step: int) -> list[int]:
+    """Start offsets of cores of size ``tile`` every ``step`` pixels, the last one flush with the end."""
+    if length <= tile:
+        return [0]
+    starts = list(range(0, length - tile, step))
+    starts.append(length - tile)
+    return starts
+
+
+def blend_ramp(n: int, width: int, ramp_start: bool, ramp_end: bool) -> torch.Tensor:
+    """1-D weight: raised-cosine ramps of ``width`` at the chosen ends, 1 elsewhere (never 0)."""
+    w = torch.ones(n)
+    if width > 0:
+        r = 0.5 - 0.5 * torch.cos(math.pi * (torch.arange(width) + 0.5) / width)
+        if ramp_start:
+            w[:width] = torch.minimum(w[:width], r)
+        if ramp_end:
+            w[n - width:] = torch.minimum(w[n - width:], r.flip(0))
+    return w
+
+
+def auto_tile(budget_bytes: float, bytes_per_pixel: float, overlap: int, multiple: int = 1,
+              lo: int = 64, hi: int = 2048) -> int:
+    """Largest core tile whose padded area fits ``budget_bytes`` at ``bytes_per_pixel`` of activations."""
+    side = int(math.sqrt(max(budget_bytes, 1) / max(bytes_per_pixel, 1e-9))) - 2 * overlap
+    side = max(lo, min(hi, side))
+    return max(multiple, side - side % multiple)
+
+
+@dataclass
+class Tiler:
+    """Run ``fn`` (1×C×h×w → 1×C'×(s·h)×(s·w)) over an image tile by tile."""
+
+    tile: int = 512          # core size in input pixels
+    overlap: int = 16        # context margin in input pixels (≥ receptive radius for exact output)
+    scale: int = 1
+    blend: int = 0           # cross-fade width between neighbouring cores, input pixels
+    multiple: int = 1        # the model wants h and w divisible by this
+
+    def run(self, fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor,
+            progress: Optional[Callable[[int, int], None]] = None) -> torch.Tensor:
+        """Process a C×H×W tensor; returns C'×(sH)×(sW) float32."""
+        if x.dim() != 3:
+            raise ValueError("Tiler.run expects a C×H×W tensor")
+        _, h, w = x.shape
+        s, blend = self.scale, min(self.blend, self.tile // 2)
+        tile = max(self.tile, 2 * blend + 1)
+        ys = tile_starts(h, tile, tile - blend)
+        xs = tile_starts(w, tile, tile - blend)
+        out: Optional[torch.Tensor] = None
+        wsum = torch.zeros(1, h * s, w * s) if blend else None
+        total, done = len(ys) * len(xs), 0
+        for y0 in ys:
+            y1 = min(y0 + tile, h)
+            for x0 in xs:
+                x1 = min(x0 + tile, w)
+                cy0, cx0 = max(0, y0 - self.overlap), max(0, x0 - self.overlap)
+                cy1, cx1 = min(h, y1 + self.overlap), min(w, x1 + self.overlap)
+                patch = x[:, cy0:cy1, cx0:cx1]
+                ph, pw = patch.shape[-2:]
+                pad_h, pad_w = (-ph) % self.multiple, (-pw) % self.multiple
+                if pad_h or pad_w:
+                    patch = torch.nn.functional.pad(patch[None], (0, pad_w, 0, pad_h), mode="replicate")[0]
+                res = fn(patch[None])[0].float()
+                core = res[:, (y0 - cy0) * s:(y1 - cy0) * s, (x0 - cx0) * s:(x1 - cx0) * s]
+                if out is None:
+                    out = torch.zeros(core.shape[0], h * s, w * s)
+                dst = (slice(None), slice(y0 * s, y1 * s), slice(x0 * s, x1 * s))
+                if blend:
+                    wy = blend_ramp((y1 - y0) * s, blend * s, y0 > 0, y1 < h)
+                    wx = blend_ramp((x1 - x0) * s, blend * s, x0 > 0, x1 < w)
+                    wt = wy[:, None] * wx[None, :]
+                    out[dst] += core * wt
+                    wsum[dst] += wt
+                else:
+                    out[dst] = core
+                done += 1
+                if progress:
+                    progress(done, total)
+        assert out is not None
+        if blend:
+            out /= wsum
+        return out

@@ -1,0 +1,1 @@
+"""One resumable training loop for every task, plus patch datasets and validation."""

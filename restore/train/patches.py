@@ -1,0 +1,44 @@
+"""Random paired patches for SR training, with the 8 dihedral augmentations."""
+from __future__ import annotations
+
+import torch
+
+from restore.degrade import bicubic_downscale, mod_crop
+
+__all__ = ["dihedral", "SRPairs"]
+
+
+def dihedral(x: torch.Tensor, k: int) -> torch.Tensor:
+    """Apply the k-th (0..7) of the 8 flips/rotations to the last two dims."""
+    if k & 4:
+        x = x.flip(-1)
+    return torch.rot90(x, k & 3, dims=(-2, -1))
+
+
+class SRPairs:
+    """Holds HR images (uint8) and their MATLAB-bicubic LR versions per scale; samples aligned patches."""
+
+    def __init__(self, images: list[torch.Tensor], scales: tuple[int, ...], seed: int = 0):
+        self.scales = tuple(scales)
+        self.hr = images
+        self.lr = {s: [bicubic_downscale(mod_crop(im, s).float(), s).to(torch.uint8) for im in images]
+                   for s in self.scales}
+        areas = torch.tensor([float(im.shape[-1] * im.shape[-2]) for im in images])
+        self.weights = areas / areas.sum()
+        self.gen = torch.Generator().manual_seed(seed)
+
+    def batch(self, scale: int, batch: int, lr_patch: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """(LR, HR) float batches in [0, 1]: N×3×p×p and N×3×(sp)×(sp)."""
+        g = self.gen
+        idx = torch.multinomial(self.weights, batch, replacement=True, generator=g).tolist()
+        lrs, hrs = [], []
+        for i in idx:
+            lr = self.lr[scale][i]
+            h, w = lr.shape[-2:]
+            y = int(torch.randint(0, h - lr_patch + 1, (1,), generator=g))
+            x = int(torch.randint(0, w - lr_patch + 1, (1,), generator=g))
+            k = int(torch.randint(0, 8, (1,), generator=g))
+            hp = lr_patch * scale
+            lrs.append(dihedral(lr[:, y:y + lr_patch, x:x + lr_patch], k))
+            hrs.append(dihedral(self.hr[i][:, y * scale:y * scale + hp, x * scale:x * scale + hp], k))
+        return torch.stack(lrs).float().div_(255), torch.stack(hrs).float().div_(255)

@@ -1,0 +1,129 @@
+"""The weights manifest: every shipped model, its file, hash, architecture and measured metrics.
+
+Loading verifies the sha256 of the safetensors file and matches keys strictly; nothing is ever
+downloaded.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+import torch
+
+__all__ = ["WEIGHTS_DIR", "ModelEntry", "Manifest", "sha256_file", "load_state", "save_state", "WeightsError"]
+
+WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
+
+
+class WeightsError(RuntimeError):
+    """A missing, altered or mismatched weights file."""
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+@dataclass
+class ModelEntry:
+    """One manifest record (``id`` is ``arch-task-variant``; aliases such as ``sr-x4`` point at it)."""
+
+    id: str
+    task: str
+    arch: str
+    kwargs: dict
+    file: str
+    sha256: str
+    aliases: list = field(default_factory=list)
+    scales: list = field(default_factory=list)
+    training: dict = field(default_factory=dict)
+    metrics: dict = field(default_factory=dict)
+    licence: str = "MIT"
+    notes: str = ""
+
+    def path(self, root: Path = WEIGHTS_DIR) -> Path:
+        return root / self.file
+
+
+class Manifest:
+    """``weights/manifest.json``: a list of :class:`ModelEntry`, looked up by id or alias."""
+
+    def __init__(self, root: Path = WEIGHTS_DIR):
+        self.root = Path(root)
+        self.file = self.root / "manifest.json"
+        raw = json.loads(self.file.read_text()) if self.file.exists() else {"models": []}
+        self.entries = [ModelEntry(**m) for m in raw["models"]]
+
+    def resolve(self, name: str) -> tuple[ModelEntry, Optional[int]]:
+        """Entry for an id or alias; an alias like ``sr-x4`` also fixes the scale it stands for."""
+        for e in self.entries:
+            if name == e.id:
+                return e, None
+            for a in e.aliases:
+                if name == a:
+                    return e, _alias_scale(a)
+        known = sorted({e.id for e in self.entries} | {a for e in self.entries for a in e.aliases})
+        raise KeyError(f"unknown model {name!r}; known: {', '.join(known) or 'none'}")
+
+    def upsert(self, entry: ModelEntry) -> None:
+        self.entries = [e for e in self.entries if e.id != entry.id] + [entry]
+        for e in self.entries:
+            if e is not entry:
+                e.aliases = [a for a in e.aliases if a not in entry.aliases]
+        self.save()
+
+    def save(self) -> None:
+        from restore.io import atomic_write_bytes
+
+        data = {"models": [vars(e) for e in sorted(self.entries, key=lambda e: e.id)]}
+        atomic_write_bytes(self.file, (json.dumps(data, indent=2) + "\n").encode())
+
+
+def _alias_scale(alias: str) -> Optional[int]:
+    tail = alias.rsplit("-x", 1)
+    return int(tail[1]) if len(tail) == 2 and tail[1].isdigit() else None
+
+
+def save_state(model: torch.nn.Module, path: Path) -> str:
+    """Save a state dict as safetensors (contiguous fp32), atomically; returns its sha256."""
+    from safetensors.torch import save
+
+    from restore.io import atomic_write_bytes
+
+    state = {k: v.detach().contiguous().float() for k, v in model.state_dict().items()}
+    atomic_write_bytes(Path(path), save(state))
+    return sha256_file(Path(path))
+
+
+def load_state(entry: ModelEntry, root: Path = WEIGHTS_DIR) -> dict[str, torch.Tensor]:
+    """Read the entry's safetensors after checking it exists and its sha256 matches the manifest."""
+    from safetensors.torch import load
+
+    path = entry.path(root)
+    if not path.exists():
+        raise WeightsError(f"weights file {path} for model {entry.id!r} is missing")
+    data = path.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != entry.sha256:
+        raise WeightsError(f"weights file {path} does not match the manifest hash "
+                           f"(expected {entry.sha256[:12]}…, got {digest[:12]}…)")
+    return load(data)
+
+
+def build_model(entry: ModelEntry, root: Path = WEIGHTS_DIR) -> torch.nn.Module:
+    """Construct the entry's architecture and load its weights with strict key matching."""
+    from restore.registry import ARCHS
+
+    model = ARCHS.build(entry.arch, **entry.kwargs)
+    model.load_state_dict(load_state(entry, root), strict=True)
+    return model.eval()
+
+
+def describe(entry: ModelEntry) -> dict[str, Any]:
+    return {"id": entry.id, "task": entry.task, "aliases": entry.aliases, "metrics": entry.metrics}

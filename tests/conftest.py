@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+BENCH = ROOT.parent / "shared" / "data" / "bench"
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(1234)
+
+
+@pytest.fixture
+def photo_u8() -> np.ndarray:
+    """A 48×64 crop of the bundled astronaut photo (real image structure, tiny)."""
+    from PIL import Image
+
+    return np.asarray(Image.open(EXAMPLES / "astronaut.png").convert("RGB"))[100:148, 200:264].copy()
