@@ -139,6 +139,23 @@ def main() -> None:
                            [[r["job"], r["out_mp"], r["wall_s"], f"{r['peak_mib']:.0f}"] for r in cli_rows]))
         lines += ["", "CLI commands: " + "; ".join(f"`{r['cmd']}`" for r in cli_rows)]
     write_section("sr", "\n".join(lines))
+    record_metrics(args.model, rows, scales, speed[0] if speed else None)
+
+
+def record_metrics(model_name: str | None, rows: list[dict], scales: list[int], api: dict | None) -> None:
+    """Store the measured numbers in the model's manifest entry (shown by `restore models`)."""
+    from restore.weights import Manifest
+
+    man = Manifest()
+    for s in scales:
+        entry, _ = man.resolve(model_name or f"sr-x{s}")
+        for r in rows:
+            if r["scale"] == s and r["method"] == "ours":
+                entry.metrics[f"{r['set']}_x{s}_psnr_y"] = round(r["psnr"], 2)
+                entry.metrics[f"{r['set']}_x{s}_ssim_y"] = round(r["ssim"], 4)
+        if api and s == 4:
+            entry.metrics["x4_1mp_output_seconds"] = round(api["x4_1mp_s"], 3)
+    man.save()
 
 
 if __name__ == "__main__":

@@ -9,11 +9,12 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Optional
 
 import torch
 
-__all__ = ["WEIGHTS_DIR", "ModelEntry", "Manifest", "sha256_file", "load_state", "save_state", "WeightsError"]
+__all__ = ["WEIGHTS_DIR", "ModelEntry", "Manifest", "sha256_file", "load_state", "save_state", "WeightsError",
+           "build_model", "model_card"]
 
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
 
@@ -83,6 +84,26 @@ class Manifest:
 
         data = {"models": [vars(e) for e in sorted(self.entries, key=lambda e: e.id)]}
         atomic_write_bytes(self.file, (json.dumps(data, indent=2) + "\n").encode())
+        for e in self.entries:
+            atomic_write_bytes(self.root / f"{e.id}.md", model_card(e).encode())
+
+
+def model_card(e: ModelEntry) -> str:
+    """A short human-readable card: what the model is, what it was trained on, how it measured."""
+    t = e.training
+    lines = [f"# {e.id}", "", f"- task: {e.task}; aliases: {', '.join(e.aliases) or '-'}",
+             f"- architecture: `{e.arch}` {json.dumps(e.kwargs)}; {t.get('params', '?')} parameters",
+             f"- file: `{e.file}` (sha256 `{e.sha256}`), licence {e.licence}",
+             f"- training data: {', '.join(t.get('data', []))} ({t.get('train_images', '?')} images; "
+             f"{t.get('val_images', '?')} held out for validation)",
+             f"- training: {t.get('steps', '?')} steps, {t.get('cpu_minutes', '?')} CPU minutes over "
+             f"{t.get('runs', '?')} run(s); recipe {json.dumps(t.get('recipe', {}))}",
+             f"- validation (held-out training images): {json.dumps(t.get('validation', {}))}"]
+    if e.metrics:
+        lines += ["", "## Measured metrics", ""] + [f"- {k}: {v}" for k, v in sorted(e.metrics.items())]
+    if e.notes:
+        lines += ["", "## Limits", "", e.notes]
+    return "\n".join(lines) + "\n"
 
 
 def _alias_scale(alias: str) -> Optional[int]:
@@ -123,7 +144,3 @@ def build_model(entry: ModelEntry, root: Path = WEIGHTS_DIR) -> torch.nn.Module:
     model = ARCHS.build(entry.arch, **entry.kwargs)
     model.load_state_dict(load_state(entry, root), strict=True)
     return model.eval()
-
-
-def describe(entry: ModelEntry) -> dict[str, Any]:
-    return {"id": entry.id, "task": entry.task, "aliases": entry.aliases, "metrics": entry.metrics}

@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point: one-line errors and a non-zero exit instead of tracebacks (RESTORE_DEBUG=1 shows them)."""
     _register()
     try:
-        cli.main(args=argv, prog_name="restore", standalone_mode=False)
+        rc = cli.main(args=argv, prog_name="restore", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         return 130
@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         msg = str(text).splitlines()[0] if str(text) else type(e).__name__
         click.echo(f"error: {msg}", err=True)
         return 1
-    return 0
+    return rc if isinstance(rc, int) else 0
 
 
 if __name__ == "__main__":  # pragma: no cover
