@@ -35,17 +35,22 @@ def evaluate(model_name: str, sets: list[str], scales: list[int], precision: str
         model = restore.load(model_name or f"sr-x{s}", scale=s, precision=precision)
         for name in sets:
             acc = {"bicubic": [], "ours": []}
+            secs = mp = 0.0
             for p in bench_images(name):
                 hr = mod_crop(load_rgb_u8(p).float(), s)
                 lr = bicubic_downscale(hr, s)
                 bic = bicubic_upscale(lr, s)
+                t = time.perf_counter()
                 out = model.run_tensor(lr / 255).mul(255).round()
+                secs += time.perf_counter() - t
+                mp += hr.shape[-1] * hr.shape[-2] / 1e6
                 acc["bicubic"].append((psnr_y(bic, hr, s), ssim_y(bic, hr, s)))
                 acc["ours"].append((psnr_y(out, hr, s), ssim_y(out, hr, s)))
             for method, vals in acc.items():
                 n = len(vals)
                 rows.append({"set": name, "scale": s, "method": method, "n": n,
-                             "psnr": sum(v[0] for v in vals) / n, "ssim": sum(v[1] for v in vals) / n})
+                             "psnr": sum(v[0] for v in vals) / n, "ssim": sum(v[1] for v in vals) / n,
+                             "s_per_mp": secs / mp if method == "ours" else None})
             print(json.dumps(rows[-1]), flush=True)
     return rows
 
@@ -110,17 +115,18 @@ def main() -> None:
     lines = ["## Super-resolution", "",
              f"Command: `python -m benchmarks.sr {' '.join(sys.argv[1:])}`".replace(" `", "`"), "",
              f"Model(s): {', '.join(ids)}; precision {args.precision}. Machine: {machine_line()}.",
-             f"Total benchmark time {time.time() - t0:.0f} s.", "",
+             f"Total benchmark time {time.time() - t0:.0f} s. `s/MP`: in-process wall seconds of the model "
+             "per output megapixel (tiling included, bicubic and metrics excluded).", "",
              "PSNR-Y / SSIM-Y (MATLAB bicubic degradation, scale-sized border crop). Urban100 = the 50 "
              "odd-numbered images in ../shared (not comparable with full-set papers).", ""]
-    hdr = ["set", "scale", "bicubic PSNR", "ours PSNR", "gain dB", "bicubic SSIM", "ours SSIM"]
+    hdr = ["set", "scale", "bicubic PSNR", "ours PSNR", "gain dB", "bicubic SSIM", "ours SSIM", "ours s/MP"]
     body = []
     for s in scales:
         for name in sets:
             b = next(r for r in rows if r["set"] == name and r["scale"] == s and r["method"] == "bicubic")
             o = next(r for r in rows if r["set"] == name and r["scale"] == s and r["method"] == "ours")
             body.append([name, f"×{s}", b["psnr"], o["psnr"], o["psnr"] - b["psnr"],
-                         f"{b['ssim']:.4f}", f"{o['ssim']:.4f}"])
+                         f"{b['ssim']:.4f}", f"{o['ssim']:.4f}", f"{o['s_per_mp']:.3f}"])
     lines.append(table(hdr, body))
     if fp32_rows:
         lines += ["", "bf16 autocast vs fp32 (same weights), PSNR-Y:", ""]

@@ -40,9 +40,10 @@ def main() -> None:
     ap.add_argument("--val-every", type=float, default=1e9, help="seconds between validations")
     ap.add_argument("--ckpt-dir", default=None, help="keep each run's checkpoint here (to continue the winner)")
     ap.add_argument("--report", action="store_true", help="only write the --out results to BENCHMARKS.md")
+    ap.add_argument("--note", default="", help="a sentence added under the table (with --report)")
     args = ap.parse_args()
     if args.report:
-        report(Path(args.out))
+        report(Path(args.out), args.note)
         return
     torch.set_num_threads(2)
     for name in args.configs.split(","):
@@ -64,7 +65,7 @@ def main() -> None:
             f.write(json.dumps(rec) + "\n")
 
 
-def report(path: Path) -> None:
+def report(path: Path, note: str = "") -> None:
     """Write the recorded runs as the `sr-recipe` section of BENCHMARKS.md."""
     from benchmarks.common import table, write_section
 
@@ -82,6 +83,8 @@ def report(path: Path) -> None:
             "batch 16, LR patch 48, L1, AdamW 2e-3, EMA 0.999, and is scored on centre crops of the 26 held-out "
             "training images (never bench/). Bicubic on these crops: ×2 29.54, ×3 27.25, ×4 26.04.", "",
             table(["config", "params", "minutes", "steps", "steps/s", "scales", "val PSNR-Y"], rows)]
+    if note:
+        body += ["", note]
     write_section("sr-recipe", "\n".join(body))
 
 

@@ -35,9 +35,9 @@ def to_image(x: Any) -> tuple[Image, dict]:
     except ImportError:  # pragma: no cover - pillow is a dependency
         PILImage = None
     if PILImage is not None and isinstance(x, PILImage.Image):
-        from restore.io import _pil_to_array
+        from restore.io import pil_to_array
 
-        img = Image.from_array(_pil_to_array(x))
+        img = Image.from_array(pil_to_array(x))
         img.icc = x.info.get("icc_profile")
         return img, {"kind": "pil", "mode": x.mode}
     raise TypeError(f"unsupported image type {type(x).__name__}; pass a path, numpy array, PIL image or tensor")

@@ -18,7 +18,8 @@ from typing import Optional, Union
 import numpy as np
 import torch
 
-__all__ = ["Image", "ImageError", "read_image", "write_image", "READ_EXTS", "WRITE_EXTS"]
+__all__ = ["Image", "ImageError", "read_image", "write_image", "pil_to_array", "apply_orientation",
+           "atomic_write_bytes", "READ_EXTS", "WRITE_EXTS"]
 
 READ_EXTS = {".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp"}
 WRITE_EXTS = {".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp"}
@@ -141,7 +142,7 @@ def _decode_16bit_png(data: bytes) -> np.ndarray:
     return arr
 
 
-def _pil_to_array(im) -> np.ndarray:
+def pil_to_array(im) -> np.ndarray:
     """PIL image → uint8/uint16 array with gray, gray+alpha, RGB or RGBA channels."""
     mode = im.mode
     if mode in ("I;16", "I;16L", "I;16B", "I;16N"):
@@ -187,7 +188,7 @@ def read_image(path: Union[str, Path]) -> Image:
                 if len(ex):
                     ex[ORIENTATION_TAG] = 1
                     exif = ex.tobytes()
-                arr = _decode_16bit_png(data) if fmt == "PNG" and _png_bit_depth(data) == 16 else _pil_to_array(im)
+                arr = _decode_16bit_png(data) if fmt == "PNG" and _png_bit_depth(data) == 16 else pil_to_array(im)
     except ImageError as e:
         raise ImageError(f"{path}: {e}") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, IndexError, struct.error) as e:

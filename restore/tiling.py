@@ -1,9 +1,11 @@
 """Tiled inference in bounded memory, equal to untiled inference.
 
 Each tile is a *core* (the pixels it is responsible for) plus a *context* margin of ``overlap``
-input pixels on every side that lies inside the image (none is invented at the image border, so the
-model pads there exactly as it would on the whole image). When ``overlap`` covers the model's
-receptive field the core output equals the untiled output. With ``blend > 0`` neighbouring cores also
+input pixels on every side. Beyond the image border the context is its mirror image (``pad="reflect"``,
+the default) or absent (``pad="none"``: the model's own zero padding acts there exactly as on the whole
+image, so tiled output equals a plain ``model(image)``). With reflect padding the whole image is
+treated the same way, so tiled output equals one-tile output. Either way, when ``overlap`` covers the
+model's receptive field, cores are exact. With ``blend > 0`` neighbouring cores also
 overlap by ``blend`` pixels and are cross-faded with a raised-cosine window, which hides seams for
 models whose receptive field is larger than the context (transformers, global branches).
 """
@@ -15,7 +17,17 @@ from typing import Callable, Optional
 
 import torch
 
-__all__ = ["Tiler", "auto_tile", "tile_starts", "blend_ramp"]
+__all__ = ["Tiler", "auto_tile", "tile_starts", "blend_ramp", "reflect_index"]
+
+
+def reflect_index(start: int, stop: int, n: int) -> torch.Tensor:
+    """Indices ``start..stop-1`` folded into ``[0, n)`` by mirroring without repeating the edge pixel."""
+    idx = torch.arange(start, stop)
+    if n == 1:
+        return torch.zeros_like(idx)
+    period = 2 * n - 2
+    idx = torch.remainder(idx, period)
+    return torch.where(idx < n, idx, period - idx)
 
 
 def tile_starts(length: int, tile: int, step: int) -> list[int]:
@@ -56,12 +68,15 @@ class Tiler:
     scale: int = 1
     blend: int = 0           # cross-fade width between neighbouring cores, input pixels
     multiple: int = 1        # the model wants h and w divisible by this
+    pad: str = "reflect"     # context beyond the image border: "reflect" or "none"
 
     def run(self, fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor,
             progress: Optional[Callable[[int, int], None]] = None) -> torch.Tensor:
         """Process a C×H×W tensor; returns C'×(sH)×(sW) float32."""
         if x.dim() != 3:
             raise ValueError("Tiler.run expects a C×H×W tensor")
+        if self.pad not in ("reflect", "none"):
+            raise ValueError(f"pad must be 'reflect' or 'none', not {self.pad!r}")
         _, h, w = x.shape
         s, blend = self.scale, min(self.blend, self.tile // 2)
         tile = max(self.tile, 2 * blend + 1)
@@ -74,9 +89,12 @@ class Tiler:
             y1 = min(y0 + tile, h)
             for x0 in xs:
                 x1 = min(x0 + tile, w)
-                cy0, cx0 = max(0, y0 - self.overlap), max(0, x0 - self.overlap)
-                cy1, cx1 = min(h, y1 + self.overlap), min(w, x1 + self.overlap)
-                patch = x[:, cy0:cy1, cx0:cx1]
+                cy0, cy1, cx0, cx1 = y0 - self.overlap, y1 + self.overlap, x0 - self.overlap, x1 + self.overlap
+                if self.pad == "reflect":
+                    patch = x[:, reflect_index(cy0, cy1, h)][:, :, reflect_index(cx0, cx1, w)]
+                else:
+                    cy0, cx0, cy1, cx1 = max(0, cy0), max(0, cx0), min(h, cy1), min(w, cx1)
+                    patch = x[:, cy0:cy1, cx0:cx1]
                 ph, pw = patch.shape[-2:]
                 pad_h, pad_w = (-ph) % self.multiple, (-pw) % self.multiple
                 if pad_h or pad_w:

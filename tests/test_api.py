@@ -11,7 +11,6 @@ from PIL import Image as PILImage
 import restore
 from restore.io import Image
 
-from conftest import EXAMPLES
 
 
 def test_public_names():

@@ -1,11 +1,9 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image as PILImage
 from PIL import ImageCms, ImageOps
 

@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-import resource
 
 import pytest
 import torch
 
 from restore.tasks.srnet import SRNet
-from restore.tiling import Tiler, auto_tile, blend_ramp, tile_starts
+from restore.tiling import Tiler, auto_tile, blend_ramp, reflect_index, tile_starts
 
 
 def small_net(scale_set=(2, 3)) -> SRNet:
@@ -33,14 +32,31 @@ def test_blend_ramp_is_smooth_and_positive():
 @pytest.mark.parametrize("scale", [2, 3])
 @pytest.mark.parametrize("tile", [16, 23, 40])
 def test_tiled_equals_untiled_when_overlap_covers_receptive_field(scale, tile):
+    """Reflect-padded borders (default): many tiles == one tile covering the image."""
     net = small_net()
     x = torch.rand(3, 45, 61, generator=torch.Generator().manual_seed(1))
     fn = lambda t: net(t, scale)  # noqa: E731
     with torch.no_grad():
-        ref = fn(x[None])[0]
+        ref = Tiler(tile=4096, overlap=net.receptive_radius, scale=scale).run(fn, x)
         out = Tiler(tile=tile, overlap=net.receptive_radius, scale=scale).run(fn, x)
-    assert out.shape == ref.shape
+    assert out.shape == ref.shape == (3, 45 * scale, 61 * scale)
     assert (out - ref).abs().max().item() < 1e-4
+
+
+@pytest.mark.parametrize("tile", [16, 29])
+def test_tiled_without_padding_equals_plain_model(tile):
+    net = small_net()
+    x = torch.rand(3, 45, 61, generator=torch.Generator().manual_seed(1))
+    fn = lambda t: net(t, 2)  # noqa: E731
+    with torch.no_grad():
+        ref = fn(x[None])[0]
+        out = Tiler(tile=tile, overlap=net.receptive_radius, scale=2, pad="none").run(fn, x)
+    assert (out - ref).abs().max().item() < 1e-4
+
+
+def test_reflect_index_mirrors_without_edge_repeat():
+    assert reflect_index(-3, 7, 4).tolist() == [3, 2, 1, 0, 1, 2, 3, 2, 1, 0]
+    assert reflect_index(-2, 3, 1).tolist() == [0] * 5
 
 
 def test_too_small_overlap_is_not_exact():

@@ -2,10 +2,8 @@
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
-import torch
 
 from restore.tasks.srnet import SRNet
 from restore.weights import WEIGHTS_DIR, Manifest, ModelEntry, WeightsError, build_model, load_state, save_state, \

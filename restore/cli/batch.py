@@ -93,9 +93,12 @@ def plan_outputs(inputs: list[Path], opts: BatchOptions) -> list[tuple[Path, Pat
     return plan
 
 
-def run_batch(inputs: list[Path], opts: BatchOptions, fn: Callable[[Image], Image],
-              per_image_progress: bool = True) -> BatchResult:
-    """Read → ``fn`` → write for every planned file; failures are collected, never fatal."""
+def run_batch(inputs: list[Path], opts: BatchOptions,
+              fn: Callable[[Image, Callable[[int, int], None]], Image]) -> BatchResult:
+    """Read → ``fn(image, progress)`` → write for every planned file; failures are collected, never fatal.
+
+    A progress bar counts files, or the tiles of a lone file, on a terminal unless ``quiet``.
+    """
     from tqdm import tqdm
 
     plan = plan_outputs(inputs, opts)
@@ -112,7 +115,7 @@ def run_batch(inputs: list[Path], opts: BatchOptions, fn: Callable[[Image], Imag
             if dst.exists() and src.resolve() == dst.resolve() and not opts.overwrite:
                 raise ImageError(f"{src}: output would replace the input (use --suffix, -o or --overwrite)")
             img = read_image(src)
-            tile_bar = tqdm(unit="tile", disable=not show or len(plan) > 1 or not per_image_progress,
+            tile_bar = tqdm(unit="tile", disable=not show or len(plan) > 1,
                             file=sys.stderr, leave=False)
 
             def progress(done: int, total: int) -> None:

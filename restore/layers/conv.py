@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 __all__ = ["conv3x3", "ResBlock", "NAFBlock", "LayerNorm2d", "simple_gate"]
 

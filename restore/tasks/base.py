@@ -1,7 +1,6 @@
 """What every task model shares: precision, threads, tiling, gray/alpha handling, thread safety."""
 from __future__ import annotations
 
-import threading
 from typing import Callable, Optional, Union
 
 import torch
@@ -17,7 +16,11 @@ DEFAULT_TILE_BUDGET = 768 * 2**20   # bytes of activations per tile for --tile a
 
 
 class TaskModel:
-    """A loaded network plus the pre/post-processing of its task. Safe to call from several threads."""
+    """A loaded network plus the pre/post-processing of its task.
+
+    Safe to call from several threads: the weights are frozen and inference keeps no state
+    (autocast and inference mode are per thread).
+    """
 
     scale: int = 1
     bytes_per_pixel: float = 2048.0   # activation bytes per input pixel, for --tile auto
@@ -30,7 +33,6 @@ class TaskModel:
         if self.precision == "bf16":
             self.net = self.net.to(memory_format=torch.channels_last)
         self.entry = entry
-        self._lock = threading.Lock()
         self.receptive_radius = int(getattr(net, "receptive_radius", 16))
 
     @property
