@@ -8,7 +8,7 @@ import restore
 
 here = Path(__file__).parent
 img = restore.sr(here / "coffee.png", scale=2)               # path in → restore.Image out
-restore.write_image(img, here / "coffee_x2.png")
+restore.write_image(img, "coffee_x2.png")                     # into the current folder
 
 model = restore.load("sr-x4")                                 # reusable, thread-safe
 arr = np.asarray(PILImage.open(here / "astronaut.png"))[:128, :128]

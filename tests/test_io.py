@@ -181,3 +181,16 @@ def test_write_is_atomic_and_refuses_unknown_format(tmp_path, photo_u8, monkeypa
     monkeypatch.setattr(rio.os, "replace", real_replace)
     assert target.read_bytes() == b"old contents"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.png"]
+
+
+def test_written_files_get_ordinary_permissions(tmp_path, photo_u8):
+    import os
+
+    mask = os.umask(0o022)
+    os.umask(mask)
+    p = tmp_path / "perm.png"
+    write_image(Image.from_array(photo_u8), p)
+    assert p.stat().st_mode & 0o777 == 0o666 & ~mask
+    os.chmod(p, 0o640)
+    write_image(Image.from_array(photo_u8), p)       # replacing keeps the file's own mode
+    assert p.stat().st_mode & 0o777 == 0o640

@@ -8,6 +8,11 @@ import click
 from restore.cli import cli
 
 
+SR_LIMITS = ("Trained on clean photos downscaled with MATLAB bicubic: it restores detail lost to that "
+             "downscaling, and does not remove JPEG artefacts, sensor noise or blur, which it may sharpen. "
+             "Small (CPU-trained) model: expect results between classic lightweight CNNs and large transformers.")
+
+
 @cli.group("train")
 def train_group() -> None:
     """Train models on ../shared/data/train (never on benchmark sets)."""
@@ -63,6 +68,6 @@ def train_sr_command(scales, minutes, total_minutes, model_id, init, body, chann
     model, trainer, facts = train_sr(recipe, cfg, dirs, ckpt=ckpt, init=net)
     entry = export_model(model, trainer, facts, model_id=model_id, task="sr", root=root, prior=prior,
                          scales=list(scale_t), aliases=[f"sr-x{s}" for s in scale_t],
-                         recipe=vars(recipe) | {"precision": precision, "lr": lr})
+                         recipe=vars(recipe) | {"precision": precision, "lr": lr}, notes=SR_LIMITS)
     click.echo(f"wrote {entry.path(root)} ({entry.training['steps']} steps, "
                f"{entry.training['cpu_minutes']:.1f} min in total)", err=True)

@@ -22,7 +22,7 @@ def arch_spec(model: nn.Module) -> tuple[str, dict]:
 
 
 def export_model(model: nn.Module, trainer: Trainer, facts: dict, *, model_id: str, task: str, root: Path,
-                 prior: Optional[ModelEntry], scales: list, aliases: list, recipe: dict) -> ModelEntry:
+                 prior: Optional[ModelEntry], scales: list, aliases: list, recipe: dict, notes: str = "") -> ModelEntry:
     """Save EMA weights as ``<id>.safetensors`` and upsert the manifest entry (training totals accumulate)."""
     arch, kwargs = arch_spec(model)
     root.mkdir(parents=True, exist_ok=True)
@@ -44,6 +44,6 @@ def export_model(model: nn.Module, trainer: Trainer, facts: dict, *, model_id: s
     }
     metrics = dict(prior.metrics) if prior is not None and prior.sha256 == digest else {}
     entry = ModelEntry(id=model_id, task=task, arch=arch, kwargs=kwargs, file=file, sha256=digest, aliases=aliases,
-                       scales=scales, training=training, metrics=metrics)
+                       scales=scales, training=training, metrics=metrics, notes=notes)
     Manifest(root).upsert(entry)
     return entry
