@@ -191,7 +191,9 @@ def read_image(path: Union[str, Path]) -> Image:
                 arr = _decode_16bit_png(data) if fmt == "PNG" and _png_bit_depth(data) == 16 else pil_to_array(im)
     except ImageError as e:
         raise ImageError(f"{path}: {e}") from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, IndexError, struct.error) as e:
+    except UnidentifiedImageError:
+        raise ImageError(f"{path}: not a readable image (unrecognised or corrupt format)") from None
+    except (OSError, SyntaxError, ValueError, IndexError, struct.error) as e:
         raise ImageError(f"{path}: not a readable image ({str(e).splitlines()[0] if str(e) else type(e).__name__})") \
             from None
     if arr.dtype not in (np.uint8, np.uint16):

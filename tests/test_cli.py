@@ -112,3 +112,14 @@ def test_console_script_unreadable_path_exit_code(tmp_path):
     res = subprocess.run(cmd + ["sr", "-q", str(bad)], capture_output=True, text=True)
     assert res.returncode == 1
     assert res.stderr.strip().splitlines() == [f"error: {bad}: empty file"]
+
+
+def test_two_inputs_with_one_output_name_do_not_overwrite_each_other(tmp_path, photo_u8, capsys):
+    d = tmp_path / "same"
+    d.mkdir()
+    PILImage.fromarray(photo_u8).save(d / "a.jpg")
+    PILImage.fromarray(photo_u8[:, ::-1]).save(d / "a.png")
+    code, _, err = run(["sr", "-s", "2", d], capsys)
+    assert code == 1 and "is also the output of" in err
+    assert (d / "a_x2.png").exists()
+    assert "1 written, 1 failed" in err

@@ -107,8 +107,12 @@ def run_batch(inputs: list[Path], opts: BatchOptions,
     res = BatchResult()
     show = not opts.quiet and sys.stderr.isatty()
     bar = tqdm(total=len(plan), unit="img", disable=not show or len(plan) == 1, file=sys.stderr)
+    claimed: dict[Path, Path] = {}
     for src, dst in plan:
         try:
+            first = claimed.setdefault(dst.resolve(), src)
+            if first != src:
+                raise ImageError(f"{src}: its output {dst} is also the output of {first} (use --ext, --suffix or -o)")
             if opts.skip_existing and dst.exists():
                 res.skipped.append(src)
                 continue
@@ -128,7 +132,7 @@ def run_batch(inputs: list[Path], opts: BatchOptions,
             dst.parent.mkdir(parents=True, exist_ok=True)
             write_image(result, dst, quality=opts.quality)
             res.done.append(dst)
-        except (ImageError, ValueError, OSError, MemoryError) as e:
+        except (ImageError, ValueError, OSError, MemoryError, RuntimeError) as e:
             msg = str(e).splitlines()[0] if str(e) else type(e).__name__
             res.failed.append((src, msg if str(src) in msg else f"{src}: {msg}"))
         finally:
