@@ -120,15 +120,43 @@ def _png_bit_depth(data: bytes) -> int:
     return data[24] if data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 25 else 8
 
 
-def _read_tiff(data: bytes) -> tuple[np.ndarray, Optional[bytes], int]:
+def _read_tiff_16(data: bytes) -> Optional[tuple[np.ndarray, Optional[bytes], int]]:
+    """Pixels, ICC and orientation of a TIFF with more than 8 bits per sample; None for 8-bit ones (PIL reads those)."""
     import tifffile
 
-    with tifffile.TiffFile(_io.BytesIO(data)) as tf:
-        page = tf.pages[0]
-        arr = page.asarray()
-        icc = page.tags.get(34675)
-        orient = page.tags.get(274)
-        return arr, (bytes(icc.value) if icc else None), (int(orient.value) if orient else 1)
+    try:
+        with tifffile.TiffFile(_io.BytesIO(data)) as tf:
+            page = tf.pages[0]
+            if page.bitspersample <= 8:
+                return None
+            photometric = int(page.photometric)
+            if photometric not in (0, 1, 2):       # MINISWHITE, MINISBLACK, RGB
+                raise ImageError(f"unsupported high-bit-depth TIFF colour space ({page.photometric.name})")
+            arr = page.asarray()
+            icc = page.tags.get(34675)
+            orient = page.tags.get(274)
+    except ImageError:
+        raise
+    except Exception as e:  # noqa: BLE001 - tifffile raises many types for damaged files
+        raise ImageError(f"not a readable image ({str(e).splitlines()[0] if str(e) else type(e).__name__})") from None
+    if photometric == 0 and arr.dtype == np.uint16:
+        arr = 65535 - arr
+    return arr, (bytes(icc.value) if icc else None), (int(orient.value) if orient else 1)
+
+
+def _cmyk_to_rgb(im, icc: Optional[bytes]):
+    """CMYK → RGB through the embedded profile when there is one; returns (image, icc of the result)."""
+    if icc:
+        from PIL import ImageCms
+
+        try:
+            src = ImageCms.ImageCmsProfile(_io.BytesIO(icc))
+            dst = ImageCms.createProfile("sRGB")
+            return ImageCms.profileToProfile(im, src, dst, outputMode="RGB"), \
+                ImageCms.ImageCmsProfile(dst).tobytes()
+        except (ImageCms.PyCMSError, OSError):
+            pass
+    return im.convert("RGB"), None
 
 
 def _decode_16bit_png(data: bytes) -> np.ndarray:
@@ -175,8 +203,9 @@ def read_image(path: Union[str, Path]) -> Image:
     icc = exif = None
     orientation = 1
     try:
-        if data[:4] in (b"II*\x00", b"MM\x00*"):
-            arr, icc, orientation = _read_tiff(data)
+        tiff16 = _read_tiff_16(data) if data[:4] in (b"II*\x00", b"MM\x00*") else None
+        if tiff16 is not None:
+            arr, icc, orientation = tiff16
             fmt = "TIFF"
         else:
             with PILImage.open(_io.BytesIO(data)) as im:
@@ -185,9 +214,11 @@ def read_image(path: Union[str, Path]) -> Image:
                 icc = im.info.get("icc_profile") or None
                 ex = im.getexif()
                 orientation = int(ex.get(ORIENTATION_TAG, 1) or 1)
-                if len(ex):
+                if len(ex) and fmt != "TIFF":      # a TIFF's tag directory is not an EXIF block
                     ex[ORIENTATION_TAG] = 1
                     exif = ex.tobytes()
+                if im.mode == "CMYK":
+                    im, icc = _cmyk_to_rgb(im, icc)
                 arr = _decode_16bit_png(data) if fmt == "PNG" and _png_bit_depth(data) == 16 else pil_to_array(im)
     except ImageError as e:
         raise ImageError(f"{path}: {e}") from None

@@ -194,3 +194,29 @@ def test_written_files_get_ordinary_permissions(tmp_path, photo_u8):
     os.chmod(p, 0o640)
     write_image(Image.from_array(photo_u8), p)       # replacing keeps the file's own mode
     assert p.stat().st_mode & 0o777 == 0o640
+
+
+def test_cmyk_jpeg_becomes_rgb(tmp_path, photo_u8):
+    PILImage.fromarray(photo_u8).convert("CMYK").save(tmp_path / "c.jpg", quality=95)
+    img = read_image(tmp_path / "c.jpg")
+    assert img.channels == 3 and img.icc is None
+    assert np.abs(img.to_array().astype(int) - photo_u8).mean() < 8
+
+
+def test_8bit_tiff_palette_and_gray_via_pil(tmp_path, photo_u8):
+    PILImage.fromarray(photo_u8).convert("P").save(tmp_path / "p.tif")
+    with PILImage.open(tmp_path / "p.tif") as im:
+        expected = np.asarray(im.convert("RGB"))
+    assert np.array_equal(read_image(tmp_path / "p.tif").to_array(), expected)
+    PILImage.fromarray(photo_u8[:, :, 0]).save(tmp_path / "g.tif")
+    g = read_image(tmp_path / "g.tif")
+    assert g.channels == 1 and np.array_equal(g.to_array()[:, :, 0], photo_u8[:, :, 0])
+
+
+def test_truncated_16bit_tiff_is_an_error(tmp_path, rng):
+    arr = rng.integers(0, 65536, size=(64, 64, 3), dtype=np.uint16)
+    write_image(Image.from_array(arr), tmp_path / "t.tif")
+    data = (tmp_path / "t.tif").read_bytes()
+    (tmp_path / "cut.tif").write_bytes(data[: len(data) // 3])
+    with pytest.raises(ImageError, match="not a readable image"):
+        read_image(tmp_path / "cut.tif")
