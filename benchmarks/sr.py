@@ -51,7 +51,8 @@ def evaluate(model_name: str, sets: list[str], scales: list[int], precision: str
                 rows.append({"set": name, "scale": s, "method": method, "n": n,
                              "psnr": sum(v[0] for v in vals) / n, "ssim": sum(v[1] for v in vals) / n,
                              "s_per_mp": secs / mp if method == "ours" else None})
-            print(json.dumps(rows[-1]), flush=True)
+            for r in rows[-2:]:
+                print(json.dumps(r), flush=True)
     return rows
 
 
