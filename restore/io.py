@@ -18,8 +18,8 @@ from typing import Optional, Union
 import numpy as np
 import torch
 
-__all__ = ["Image", "ImageError", "read_image", "write_image", "pil_to_array", "apply_orientation",
-           "atomic_write_bytes", "READ_EXTS", "WRITE_EXTS"]
+__all__ = ["Image", "ImageError", "first_line", "read_image", "write_image", "pil_to_array",
+           "apply_orientation", "atomic_write_bytes", "READ_EXTS", "WRITE_EXTS"]
 
 READ_EXTS = {".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp"}
 WRITE_EXTS = {".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp"}
@@ -28,6 +28,12 @@ ORIENTATION_TAG = 0x0112
 
 class ImageError(ValueError):
     """A file that cannot be read or written as an image; the message is one line for the user."""
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (KeyError unquoted), or its type name when it has none."""
+    text = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+    return text.splitlines()[0] if text.strip() else type(exc).__name__
 
 
 @dataclass
@@ -138,7 +144,7 @@ def _read_tiff_16(data: bytes) -> Optional[tuple[np.ndarray, Optional[bytes], in
     except ImageError:
         raise
     except Exception as e:  # noqa: BLE001 - tifffile raises many types for damaged files
-        raise ImageError(f"not a readable image ({str(e).splitlines()[0] if str(e) else type(e).__name__})") from None
+        raise ImageError(f"not a readable image ({first_line(e)})") from None
     if photometric == 0 and arr.dtype == np.uint16:
         arr = 65535 - arr
     return arr, (bytes(icc.value) if icc else None), (int(orient.value) if orient else 1)
@@ -225,8 +231,7 @@ def read_image(path: Union[str, Path]) -> Image:
     except UnidentifiedImageError:
         raise ImageError(f"{path}: not a readable image (unrecognised or corrupt format)") from None
     except (OSError, SyntaxError, ValueError, IndexError, struct.error) as e:
-        raise ImageError(f"{path}: not a readable image ({str(e).splitlines()[0] if str(e) else type(e).__name__})") \
-            from None
+        raise ImageError(f"{path}: not a readable image ({first_line(e)})") from None
     if arr.dtype not in (np.uint8, np.uint16):
         if np.issubdtype(arr.dtype, np.floating):
             arr = np.clip(arr, 0, 1)

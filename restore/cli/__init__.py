@@ -40,9 +40,9 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as e:  # noqa: BLE001 - the CLI's last line of defence
         if os.environ.get("RESTORE_DEBUG"):
             raise
-        text = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
-        msg = str(text).splitlines()[0] if str(text) else type(e).__name__
-        click.echo(f"error: {msg}", err=True)
+        from restore.io import first_line
+
+        click.echo(f"error: {first_line(e)}", err=True)
         return 1
     return rc if isinstance(rc, int) else 0
 

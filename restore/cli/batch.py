@@ -8,7 +8,7 @@ from typing import Callable, Optional
 
 import click
 
-from restore.io import READ_EXTS, WRITE_EXTS, Image, ImageError, read_image, write_image
+from restore.io import READ_EXTS, WRITE_EXTS, Image, ImageError, first_line, read_image, write_image
 
 __all__ = ["BatchOptions", "plan_outputs", "run_batch", "batch_options"]
 
@@ -133,7 +133,7 @@ def run_batch(inputs: list[Path], opts: BatchOptions,
             write_image(result, dst, quality=opts.quality)
             res.done.append(dst)
         except (ImageError, ValueError, OSError, MemoryError, RuntimeError) as e:
-            msg = str(e).splitlines()[0] if str(e) else type(e).__name__
+            msg = first_line(e)
             res.failed.append((src, msg if str(src) in msg else f"{src}: {msg}"))
         finally:
             bar.update(1)
