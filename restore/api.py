@@ -1,13 +1,16 @@
 """The Python API: load models from the manifest and run tasks on any image-like input."""
 from __future__ import annotations
 
+import os
 import threading
 from typing import Any, Optional, Union
 
 from restore.convert import from_image, to_image
 from restore.weights import Manifest, ModelEntry, build_model
 
-__all__ = ["load", "sr", "list_models"]
+__all__ = ["load", "sr", "list_models", "encode", "decode", "codec_for", "DEFAULT_CODEC"]
+
+DEFAULT_CODEC = "codec"
 
 _cache: dict = {}
 _cache_lock = threading.Lock()
@@ -35,6 +38,10 @@ def load(name: str, scale: Optional[int] = None, precision: str = "auto"):
 
             scale = scale or max(entry.scales)
             model = SRModel(net, scale, precision, entry)
+        elif entry.task == "codec":
+            from restore.codecs.codec import LearnedCodec
+
+            model = LearnedCodec(net, entry)
         else:
             raise ValueError(f"model {entry.id!r} has task {entry.task!r}, which this version cannot run")
         _cache[key] = model
@@ -50,3 +57,37 @@ def sr(img: Any, scale: int = 4, model: Optional[str] = None, tile: Union[int, s
     m = load(model or f"sr-x{scale}", scale=scale, precision=precision)
     image, how = to_image(img)
     return from_image(m(image, tile=tile), how)
+
+
+def encode(img: Any, quality: float = 4.0, target_bpp: Optional[float] = None, model: Optional[str] = None,
+           tile: int = 1024) -> bytes:
+    """Compress an image-like input with the learned codec; returns the ``.rst`` file's bytes.
+
+    ``quality`` runs from 1 (smallest) to the model's level count (8), fractions allowed; ``target_bpp``
+    instead searches the highest quality that fits that many bits per pixel.
+    """
+    image, _ = to_image(img)
+    return load(model or DEFAULT_CODEC).encode(image, quality=quality, target_bpp=target_bpp, tile=tile)
+
+
+def decode(data: Union[bytes, str, "os.PathLike"], region: Optional[tuple[int, int, int, int]] = None):
+    """Decode ``.rst`` bytes (or a path to a file) into a :class:`restore.io.Image`.
+
+    The model is the one named in the file; ``region`` = (x, y, w, h) decodes only that rectangle.
+    """
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        with open(data, "rb") as f:
+            data = f.read()
+    data = bytes(data)
+    return codec_for(data).decode(data, region=region)
+
+
+def codec_for(data: bytes):
+    """The installed codec named in a ``.rst`` file's header (a one-line error if it is not installed)."""
+    from restore.codecs.container import CodecFormatError, unpack
+
+    header, _ = unpack(data)
+    try:
+        return load(header.model_id)
+    except KeyError:
+        raise CodecFormatError(f"file needs codec model {header.model_id!r}, which is not installed") from None

@@ -7,16 +7,22 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
 import torch
 
-__all__ = ["WEIGHTS_DIR", "ModelEntry", "Manifest", "sha256_file", "load_state", "save_state", "WeightsError",
+__all__ = ["WEIGHTS_DIR", "weights_dir", "ModelEntry", "Manifest", "sha256_file", "load_state", "save_state", "WeightsError",
            "build_model", "model_card"]
 
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
+
+
+def weights_dir() -> Path:
+    """The weights folder in use: ``$RESTORE_WEIGHTS_DIR`` if set, else the shipped ``weights/``."""
+    return Path(os.environ.get("RESTORE_WEIGHTS_DIR") or WEIGHTS_DIR)
 
 
 class WeightsError(RuntimeError):
@@ -48,15 +54,15 @@ class ModelEntry:
     licence: str = "MIT"
     notes: str = ""
 
-    def path(self, root: Path = WEIGHTS_DIR) -> Path:
-        return root / self.file
+    def path(self, root: Optional[Path] = None) -> Path:
+        return Path(root or weights_dir()) / self.file
 
 
 class Manifest:
     """``weights/manifest.json``: a list of :class:`ModelEntry`, looked up by id or alias."""
 
-    def __init__(self, root: Path = WEIGHTS_DIR):
-        self.root = Path(root)
+    def __init__(self, root: Optional[Path] = None):
+        self.root = Path(root or weights_dir())
         self.file = self.root / "manifest.json"
         raw = json.loads(self.file.read_text()) if self.file.exists() else {"models": []}
         self.entries = [ModelEntry(**m) for m in raw["models"]]
@@ -112,17 +118,21 @@ def _alias_scale(alias: str) -> Optional[int]:
 
 
 def save_state(model: torch.nn.Module, path: Path) -> str:
-    """Save a state dict as safetensors (contiguous fp32), atomically; returns its sha256."""
+    """Save a state dict as safetensors, atomically; returns its sha256.
+
+    Half-precision floats are stored as fp32; integer tables and float64 fixed-point buffers keep their dtype.
+    """
     from safetensors.torch import save
 
     from restore.io import atomic_write_bytes
 
-    state = {k: v.detach().contiguous().float() for k, v in model.state_dict().items()}
+    state = {k: v.detach().contiguous().float() if v.dtype in (torch.float16, torch.bfloat16) else
+             v.detach().contiguous() for k, v in model.state_dict().items()}
     atomic_write_bytes(Path(path), save(state))
     return sha256_file(Path(path))
 
 
-def load_state(entry: ModelEntry, root: Path = WEIGHTS_DIR) -> dict[str, torch.Tensor]:
+def load_state(entry: ModelEntry, root: Optional[Path] = None) -> dict[str, torch.Tensor]:
     """Read the entry's safetensors after checking it exists and its sha256 matches the manifest."""
     from safetensors.torch import load
 
@@ -137,7 +147,7 @@ def load_state(entry: ModelEntry, root: Path = WEIGHTS_DIR) -> dict[str, torch.T
     return load(data)
 
 
-def build_model(entry: ModelEntry, root: Path = WEIGHTS_DIR) -> torch.nn.Module:
+def build_model(entry: ModelEntry, root: Optional[Path] = None) -> torch.nn.Module:
     """Construct the entry's architecture and load its weights with strict key matching."""
     from restore.registry import ARCHS
 

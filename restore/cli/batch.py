@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 import click
 
@@ -23,6 +23,9 @@ class BatchOptions:
     overwrite: bool = False
     quiet: bool = False
     quality: int = 95
+    in_exts: frozenset = frozenset(READ_EXTS)     # what a folder input picks up
+    out_exts: frozenset = frozenset(WRITE_EXTS)   # what --ext / -o may name
+    default_ext: str = "png"
 
 
 @dataclass
@@ -32,33 +35,40 @@ class BatchResult:
     failed: list = field(default_factory=list)   # (path, message)
 
 
-def batch_options(f: Callable) -> Callable:
-    """The options every file/folder command shares."""
+def batch_options(f: Callable | None = None, *, image_output: bool = True, quiet_short: bool = True) -> Callable:
+    """The options every file/folder command shares (``image_output=False`` drops --ext/--quality)."""
+    if f is None:
+        return lambda g: batch_options(g, image_output=image_output, quiet_short=quiet_short)
     opts = [
         click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
                      help="Output file (one input) or folder."),
         click.option("-r", "--recursive", is_flag=True, help="Descend into sub-folders of folder inputs."),
         click.option("--suffix", default=None, help="Appended to output file names (default per command)."),
-        click.option("--ext", default=None, help="Output format: png, jpg, webp, tif, bmp (default png)."),
         click.option("--skip-existing", is_flag=True, help="Leave inputs whose output already exists."),
         click.option("--overwrite", is_flag=True, help="Allow replacing an input file with its output."),
-        click.option("--quality", type=click.IntRange(1, 100), default=95, show_default=True,
-                     help="JPEG/WebP quality (100 = lossless WebP)."),
-        click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary."),
+        click.option(*(("-q", "--quiet") if quiet_short else ("--quiet",)), is_flag=True,
+                     help="No progress bar or summary."),
     ]
+    if image_output:
+        opts[3:3] = [
+            click.option("--ext", default=None, help="Output format: png, jpg, webp, tif, bmp (default png)."),
+            click.option("--quality", type=click.IntRange(1, 100), default=95, show_default=True,
+                         help="JPEG/WebP quality (100 = lossless WebP)."),
+        ]
     for o in reversed(opts):
         f = o(f)
     return f
 
 
-def _gather(inputs: list[Path], recursive: bool, exclude_suffix: str, ext: str) -> list[tuple[Path, Path]]:
+def _gather(inputs: list[Path], recursive: bool, exclude_suffix: str, ext: str,
+            exts: frozenset = frozenset(READ_EXTS)) -> list[tuple[Path, Path]]:
     """(file, folder it was found under) for every input; missing paths are kept so they are reported."""
     items: list[tuple[Path, Path]] = []
     for p in inputs:
         if p.is_dir():
             it = p.rglob("*") if recursive else p.iterdir()
             for f in sorted(it):
-                if not f.is_file() or f.name.startswith(".") or f.suffix.lower() not in READ_EXTS:
+                if not f.is_file() or f.name.startswith(".") or f.suffix.lower() not in exts:
                     continue  # sidecars, notes, hidden files
                 if exclude_suffix and f.stem.endswith(exclude_suffix) and f.suffix.lower() == ext:
                     continue  # an output of an earlier run in the same folder
@@ -70,15 +80,15 @@ def _gather(inputs: list[Path], recursive: bool, exclude_suffix: str, ext: str) 
 
 def plan_outputs(inputs: list[Path], opts: BatchOptions) -> list[tuple[Path, Path]]:
     """Map each input file to its output path following -o, --suffix, --ext and --recursive."""
-    ext = "." + (opts.ext or "png").lower().lstrip(".")
-    if ext not in WRITE_EXTS:
+    ext = "." + (opts.ext or opts.default_ext).lower().lstrip(".")
+    if ext not in opts.out_exts:
         raise click.UsageError(f"--ext {opts.ext!r} is not a format we write; use one of "
-                               f"{', '.join(sorted(e[1:] for e in WRITE_EXTS))}")
+                               f"{', '.join(sorted(e[1:] for e in opts.out_exts))}")
     out = opts.output
     in_place = out is None
-    items = _gather(inputs, opts.recursive, opts.suffix if in_place else "", ext)
+    items = _gather(inputs, opts.recursive, opts.suffix if in_place else "", ext, opts.in_exts)
     single_file = len(inputs) == 1 and not inputs[0].is_dir()
-    out_is_file = out is not None and single_file and out.suffix.lower() in WRITE_EXTS and not out.is_dir()
+    out_is_file = out is not None and single_file and out.suffix.lower() in opts.out_exts and not out.is_dir()
     if out is not None and not out_is_file and len(items) > 1 and out.exists() and not out.is_dir():
         raise click.UsageError(f"-o {out}: several inputs need an output folder, and this is a file")
     plan = []
@@ -93,9 +103,12 @@ def plan_outputs(inputs: list[Path], opts: BatchOptions) -> list[tuple[Path, Pat
     return plan
 
 
-def run_batch(inputs: list[Path], opts: BatchOptions,
-              fn: Callable[[Image, Callable[[int, int], None]], Image]) -> BatchResult:
-    """Read → ``fn(image, progress)`` → write for every planned file; failures are collected, never fatal.
+def run_batch(inputs: list[Path], opts: BatchOptions, fn: Callable[[Any, Callable[[int, int], None]], Any],
+              read: Callable[[Path], Any] = read_image,
+              write: Optional[Callable[[Any, Path], Any]] = None) -> BatchResult:
+    """Read → ``fn(item, progress)`` → write for every planned file; failures are collected, never fatal.
+
+    ``read``/``write`` default to images; the codec passes bytes readers and writers (always atomic).
 
     A progress bar counts files, or the tiles of a lone file, on a terminal unless ``quiet``.
     """
@@ -118,7 +131,7 @@ def run_batch(inputs: list[Path], opts: BatchOptions,
                 continue
             if dst.exists() and src.resolve() == dst.resolve() and not opts.overwrite:
                 raise ImageError(f"{src}: output would replace the input (use --suffix, -o or --overwrite)")
-            img = read_image(src)
+            img = read(src)
             tile_bar = tqdm(unit="tile", disable=not show or len(plan) > 1,
                             file=sys.stderr, leave=False)
 
@@ -130,7 +143,10 @@ def run_batch(inputs: list[Path], opts: BatchOptions,
             result = fn(img, progress)
             tile_bar.close()
             dst.parent.mkdir(parents=True, exist_ok=True)
-            write_image(result, dst, quality=opts.quality)
+            if write is None:
+                write_image(result, dst, quality=opts.quality)
+            else:
+                write(result, dst)
             res.done.append(dst)
         except (ImageError, ValueError, OSError, MemoryError, RuntimeError) as e:
             msg = first_line(e)

@@ -46,13 +46,13 @@ def train_sr_command(scales, minutes, total_minutes, model_id, init, body, chann
     from restore.train.export import export_model
     from restore.train.loop import TrainConfig
     from restore.train.sr import SRRecipe, train_sr
-    from restore.weights import WEIGHTS_DIR, Manifest, build_model
+    from restore.weights import Manifest, build_model, weights_dir as default_weights_dir
 
     scale_t = tuple(sorted(int(s) for s in scales.split(",")))
     dirs = list(data) or default_train_dirs()
     if not dirs:
         raise click.UsageError("no training data: pass --data or put it in ../shared/data/train/")
-    root = weights_dir or WEIGHTS_DIR
+    root = weights_dir or default_weights_dir()
     prior = None
     net = None
     if init:
@@ -69,5 +69,70 @@ def train_sr_command(scales, minutes, total_minutes, model_id, init, body, chann
     entry = export_model(model, trainer, facts, model_id=model_id, task="sr", root=root, prior=prior,
                          scales=list(scale_t), aliases=[f"sr-x{s}" for s in scale_t],
                          recipe=vars(recipe) | {"precision": precision, "lr": lr}, notes=SR_LIMITS)
+    click.echo(f"wrote {entry.path(root)} ({entry.training['steps']} steps, "
+               f"{entry.training['cpu_minutes']:.1f} min in total)", err=True)
+
+
+CODEC_LIMITS = ("Variable-rate learned codec trained on the CPU for RGB photos (MSE). Qualities 1-8 span about "
+                "0.1-1.5 bpp; fractional qualities interpolate. Images with alpha keep it losslessly in a separate "
+                "stream; 16-bit images are coded at 8-bit precision.")
+
+
+@train_group.command("codec")
+@click.option("--minutes", type=float, default=30.0, show_default=True, help="Wall-clock budget of this run.")
+@click.option("--total-minutes", type=float, default=0.0,
+              help="Length of the cosine schedule (default: --minutes); keep it when resuming a checkpoint.")
+@click.option("--id", "model_id", default="codec-hp-s", show_default=True, help="Manifest id to write.")
+@click.option("--init", default=None, help="Start from this manifest model's weights (continue training).")
+@click.option("--lambda", "lambdas", default=None,
+              help="Comma-separated RD weights, one per quality level (default: the 8-level ladder).")
+@click.option("--transform", default="gdn", show_default=True)
+@click.option("--channels", type=int, default=96, show_default=True)
+@click.option("--latent", type=int, default=128, show_default=True)
+@click.option("--res-blocks", type=int, default=0, show_default=True)
+@click.option("--batch", type=int, default=8, show_default=True)
+@click.option("--patch", type=int, default=128, show_default=True, help="Crop side (a multiple of 64).")
+@click.option("--lr", type=float, default=6e-4, show_default=True)
+@click.option("--precision", type=click.Choice(["bf16", "fp32"]), default="bf16", show_default=True)
+@click.option("--data", multiple=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Training folders (default: ../shared/data/train/*).")
+@click.option("--ckpt", type=click.Path(path_type=Path), default=None,
+              help="Resumable checkpoint file (default: runs/<id>.pt).")
+@click.option("--weights-dir", type=click.Path(file_okay=False, path_type=Path), default=None)
+@click.option("--threads", type=int, default=0)
+def train_codec_command(minutes, total_minutes, model_id, init, lambdas, transform, channels, latent, res_blocks,
+                        batch, patch, lr, precision, data, ckpt, weights_dir, threads) -> None:
+    """Train the variable-rate codec; bakes its CDF tables and writes weights/<id>.safetensors."""
+    from restore.codecs.model import LAMBDAS
+    from restore.train.codec import CodecRecipe, train_codec
+    from restore.train.data import default_train_dirs
+    from restore.train.export import export_model
+    from restore.train.loop import TrainConfig
+    from restore.weights import Manifest, build_model, weights_dir as default_weights_dir
+
+    if patch % 64:
+        raise click.UsageError("--patch must be a multiple of 64")
+    lam = tuple(float(v) for v in lambdas.split(",")) if lambdas else LAMBDAS
+    dirs = list(data) or default_train_dirs()
+    if not dirs:
+        raise click.UsageError("no training data: pass --data or put it in ../shared/data/train/")
+    root = weights_dir or default_weights_dir()
+    prior = net = None
+    if init:
+        prior, _ = Manifest(root).resolve(init)
+        net = build_model(prior, root).train()
+        for p in net.parameters():
+            p.requires_grad_(True)
+    latent_slices = (latent // 8, latent // 8, latent // 4, latent // 2)
+    recipe = CodecRecipe(transform=transform, channels=channels, latent=latent, slices=latent_slices,
+                         hyper_channels=channels, res_blocks=res_blocks, lambdas=lam, batch=batch, patch=patch)
+    cfg = TrainConfig(minutes=minutes, total_minutes=total_minutes, lr=lr, bf16=precision == "bf16",
+                      warmup_steps=500, threads=threads, log=lambda s: click.echo(s, err=True))
+    ckpt = ckpt or Path("runs") / f"{model_id}.pt"
+    model, trainer, facts = train_codec(recipe, cfg, dirs, ckpt=ckpt, init=net)
+    model.eval().bake()
+    entry = export_model(model, trainer, facts, model_id=model_id, task="codec", root=root, prior=prior,
+                         scales=[], aliases=["codec"], recipe=vars(recipe) | {"precision": precision, "lr": lr},
+                         notes=CODEC_LIMITS)
     click.echo(f"wrote {entry.path(root)} ({entry.training['steps']} steps, "
                f"{entry.training['cpu_minutes']:.1f} min in total)", err=True)

@@ -1,0 +1,187 @@
+"""Image-level codec: tiles, padding, alpha/ICC/EXIF passthrough, rate search and region decode.
+
+Images are cut into an overlap-free grid of independent tiles (``tile`` pixels a side, a multiple of 64),
+so memory is bounded by one tile and any region decodes from the tiles it touches. Each tile is padded
+by edge replication to a multiple of 64 and cropped after decoding.
+"""
+from __future__ import annotations
+
+import struct
+import zlib
+from typing import Callable, Optional
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from restore.codecs.container import CodecFormatError, Header, pack, stream, unpack
+from restore.codecs.model import STRIDE, CodecNet
+from restore.io import Image
+
+__all__ = ["LearnedCodec", "DEFAULT_TILE", "f32", "parse_region"]
+
+DEFAULT_TILE = 1024
+_TARGET_STEPS = 9       # bisection steps of the quality search for --target-bpp
+
+
+def f32(x: float) -> float:
+    """``x`` rounded to float32, as the header stores it (encoder and decoder must agree)."""
+    return struct.unpack(">f", struct.pack(">f", x))[0]
+
+
+def parse_region(text: str) -> tuple[int, int, int, int]:
+    """``"x,y,w,h"`` → ints, with a one-line error for anything else."""
+    try:
+        x, y, w, h = (int(v) for v in text.split(","))
+    except ValueError:
+        raise ValueError(f"region must be x,y,w,h (four integers), not {text!r}") from None
+    return x, y, w, h
+
+
+def _pad_to(x: torch.Tensor, multiple: int) -> torch.Tensor:
+    h, w = x.shape[-2:]
+    ph, pw = -h % multiple, -w % multiple
+    return F.pad(x, (0, pw, 0, ph), mode="replicate") if ph or pw else x
+
+
+def _alpha_bytes(alpha: torch.Tensor, depth: int) -> bytes:
+    peak, dt = (65535, ">u2") if depth == 16 else (255, "u1")
+    arr = np.rint(alpha[0].clamp(0, 1).numpy() * peak).astype(dt)
+    return zlib.compress(arr.tobytes(), 9)
+
+
+def _alpha_plane(data: bytes, h: Header) -> torch.Tensor:
+    peak, dt = (65535, ">u2") if h.bit_depth == 16 else (255, "u1")
+    size = h.width * h.height * (2 if h.bit_depth == 16 else 1)
+    d = zlib.decompressobj()
+    try:
+        raw = d.decompress(data, size + 1)
+    except zlib.error:
+        raise CodecFormatError("alpha stream is corrupted") from None
+    if len(raw) != size or not d.eof:
+        raise CodecFormatError("alpha stream has the wrong size")
+    arr = np.frombuffer(raw, dtype=dt).reshape(h.height, h.width).astype(np.float32) / peak
+    return torch.from_numpy(arr)[None]
+
+
+class LearnedCodec:
+    """A loaded codec network with its manifest entry; encodes Images to bytes and back."""
+
+    def __init__(self, net: CodecNet, entry) -> None:
+        self.net = net.eval()
+        for p in self.net.parameters():
+            p.requires_grad_(False)
+        self.net.freeze()
+        self.entry = entry
+
+    @property
+    def id(self) -> str:
+        return self.entry.id
+
+    @property
+    def weights_prefix(self) -> bytes:
+        return bytes.fromhex(self.entry.sha256[:16])
+
+    @property
+    def levels(self) -> int:
+        return self.net.levels
+
+    # -- encode -----------------------------------------------------------------------------------------------
+    def _tiles(self, img: Image, quality: float, tile: int,
+               progress: Optional[Callable[[int, int], None]]) -> tuple[Header, list[bytes]]:
+        h = Header(self.id, self.weights_prefix, quality, img.width, img.height, img.channels, img.bit_depth,
+                   int(img.alpha is not None), tile, tile)
+        rgb = img.pixels.expand(3, -1, -1) if img.channels == 1 else img.pixels
+        cols, rows = h.grid
+        out = []
+        for i in range(cols * rows):
+            x, y, w, hh = h.tile_box(i)
+            t = _pad_to(rgb[None, :, y:y + hh, x:x + w].float(), STRIDE)
+            out.append(self.net.compress(t, quality))
+            if progress:
+                progress(i + 1, cols * rows)
+        return h, out
+
+    def encode(self, img: Image, quality: float = 4.0, target_bpp: Optional[float] = None,
+               tile: int = DEFAULT_TILE, progress: Optional[Callable[[int, int], None]] = None) -> bytes:
+        """Compress ``img`` at ``quality`` (1…levels) or, with ``target_bpp``, at the highest quality whose
+        whole file (headers and metadata included) fits in ``target_bpp`` bits per pixel."""
+        if tile <= 0 or tile % STRIDE or tile > 65535 - STRIDE:
+            raise ValueError(f"tile must be a positive multiple of {STRIDE}, not {tile}")
+        if img.channels not in (1, 3):
+            raise ValueError(f"cannot code an image with {img.channels} channels")
+        extras = (img.icc or b"", img.exif or b"",
+                  _alpha_bytes(img.alpha, img.bit_depth) if img.alpha is not None else b"")
+
+        def run(q: float) -> bytes:
+            h, tiles = self._tiles(img, q, tile, progress)
+            return pack(h, *extras, tiles)
+
+        if target_bpp is None:
+            q = f32(float(quality))
+            if not 1 <= q <= self.levels:
+                raise ValueError(f"quality must be between 1 and {self.levels}, not {quality}")
+            return run(q)
+        if target_bpp <= 0:
+            raise ValueError("target bpp must be positive")
+        budget = target_bpp * img.width * img.height / 8
+        lo, hi = 1.0, float(self.levels)
+        best = run(hi)
+        if len(best) <= budget:
+            return best
+        best = run(lo)
+        if len(best) > budget:
+            return best                 # the lowest rate is still above target: the smallest file we can make
+        for _ in range(_TARGET_STEPS):
+            mid = f32((lo + hi) / 2)
+            data = run(mid)
+            if len(data) <= budget:
+                lo, best = mid, data
+            else:
+                hi = mid
+        return best
+
+    # -- decode -----------------------------------------------------------------------------------------------
+    def check(self, h: Header) -> None:
+        if h.model_id != self.id or h.weights != self.weights_prefix:
+            raise CodecFormatError(f"file was coded with {h.model_id} weights {h.weights.hex()}, "
+                                   f"not {self.id} {self.weights_prefix.hex()}")
+        if not 1 <= h.quality <= self.levels:
+            raise CodecFormatError(f"quality {h.quality} is outside this model's range 1-{self.levels}")
+
+    def decode(self, data: bytes, region: Optional[tuple[int, int, int, int]] = None,
+               progress: Optional[Callable[[int, int], None]] = None) -> Image:
+        """Decode a file (or only the pixels of ``region`` = (x, y, w, h), reading just the tiles it touches)."""
+        h, streams = unpack(data)
+        self.check(h)
+        rx, ry, rw, rh = region if region is not None else (0, 0, h.width, h.height)
+        if rw <= 0 or rh <= 0 or rx < 0 or ry < 0 or rx + rw > h.width or ry + rh > h.height:
+            raise ValueError(f"region {rx},{ry},{rw},{rh} is not inside the {h.width}x{h.height} image")
+        out = torch.empty(3, rh, rw)
+        cols, rows = h.grid
+        wanted = [i for i in range(cols * rows) if _overlaps(h.tile_box(i), (rx, ry, rw, rh))]
+        for k, i in enumerate(wanted):
+            x, y, w, hh = h.tile_box(i)
+            payload = stream(h, streams, 3 + i, f"tile {i}")
+            try:
+                t = self.net.decompress(payload, h.quality, -(-hh // STRIDE) * STRIDE, -(-w // STRIDE) * STRIDE)
+            except (RuntimeError, ValueError) as e:
+                raise CodecFormatError(f"tile {i} does not decode: {e}") from None
+            t = t[0, :, :hh, :w].clamp(0, 1)
+            x0, y0 = max(x, rx), max(y, ry)
+            x1, y1 = min(x + w, rx + rw), min(y + hh, ry + rh)
+            out[:, y0 - ry:y1 - ry, x0 - rx:x1 - rx] = t[:, y0 - y:y1 - y, x0 - x:x1 - x]
+            if progress:
+                progress(k + 1, len(wanted))
+        pixels = out.mean(0, keepdim=True) if h.channels == 1 else out
+        alpha = None
+        if h.alpha:
+            alpha = _alpha_plane(stream(h, streams, 2, "alpha stream"), h)[:, ry:ry + rh, rx:rx + rw].clone()
+        icc = stream(h, streams, 0, "ICC profile") or None
+        exif = stream(h, streams, 1, "EXIF block") or None
+        return Image(pixels, alpha=alpha, bit_depth=h.bit_depth, icc=icc, exif=exif,
+                     meta={"codec": h.model_id, "quality": h.quality})
+
+
+def _overlaps(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]

@@ -1,0 +1,197 @@
+"""Entropy models shared by every codec: a factorized prior and a Gaussian conditional, with baked CDF tables.
+
+Training uses compressai's differentiable likelihoods. For coding, the integer CDF tables are computed once
+when weights are exported ("baked") and stored with the weights as buffers, so a decoder never recomputes
+them from floats. Symbols go through compressai's rANS coder (``RansWriter`` / ``RansReader``).
+"""
+from __future__ import annotations
+
+import warnings
+
+import torch
+import torch.nn as nn
+
+from restore.codecs.fixedpoint import FRAC
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from compressai.ans import BufferedRansEncoder, RansDecoder
+    from compressai.entropy_models import EntropyBottleneck
+    from compressai.entropy_models import GaussianConditional as _CompressaiGC
+
+__all__ = ["CdfTable", "FactorizedPrior", "GaussianConditional", "RansWriter", "RansReader", "scale_table",
+           "ste_round"]
+
+
+def ste_round(x: torch.Tensor) -> torch.Tensor:
+    """Round with a straight-through gradient."""
+    return x + (torch.round(x) - x).detach()
+
+
+def scale_table(lo: float = 0.11, hi: float = 256.0, levels: int = 64) -> torch.Tensor:
+    """Log-spaced Gaussian scales that index the CDF tables (compressai's default range)."""
+    return torch.exp(torch.linspace(torch.log(torch.tensor(lo)), torch.log(torch.tensor(hi)), levels))
+
+
+_COMPRESSAI_TABLES = ("_quantized_cdf", "_cdf_length", "_offset")
+
+
+def resize_for_load(module: nn.Module, state_dict: dict, prefix: str, names: tuple[str, ...]) -> None:
+    """Give buffers whose shape depends on baked data the incoming shape, so strict loading works."""
+    for name in names:
+        if prefix + name in state_dict:
+            setattr(module, name, torch.empty_like(state_dict[prefix + name]))
+
+
+class _TablesResizable:
+    """Mixin for compressai entropy models: their CDF buffers change shape when updated."""
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        resize_for_load(self, state_dict, prefix, _COMPRESSAI_TABLES)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+
+class _Bottleneck(_TablesResizable, EntropyBottleneck):
+    pass
+
+
+class _Gaussian(_TablesResizable, _CompressaiGC):
+    pass
+
+
+def _clear_tables(module: nn.Module) -> None:
+    for name in _COMPRESSAI_TABLES:
+        setattr(module, name, torch.zeros(0, dtype=torch.int32))
+
+
+class CdfTable(nn.Module):
+    """Integer CDFs with lengths and offsets, stored as buffers; converted to lists once for the coder."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("cdf", torch.zeros(0, 0, dtype=torch.int32))
+        self.register_buffer("length", torch.zeros(0, dtype=torch.int32))
+        self.register_buffer("offset", torch.zeros(0, dtype=torch.int32))
+        self._lists: tuple | None = None
+
+    def set(self, cdf: torch.Tensor, length: torch.Tensor, offset: torch.Tensor) -> None:
+        self.cdf, self.length, self.offset = cdf.int().clone(), length.int().clone(), offset.int().clone()
+        self._lists = None
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        resize_for_load(self, state_dict, prefix, ("cdf", "length", "offset"))
+        self._lists = None
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+    @property
+    def ready(self) -> bool:
+        return self.cdf.numel() > 0
+
+    def lists(self) -> tuple[list, list, list]:
+        if not self.ready:
+            raise RuntimeError("entropy tables are not baked; call bake() on the model first")
+        if self._lists is None:
+            self._lists = (self.cdf.int().tolist(), self.length.int().tolist(), self.offset.int().tolist())
+        return self._lists
+
+
+class RansWriter:
+    """Collects (symbol, table index) runs and writes one rANS stream."""
+
+    def __init__(self) -> None:
+        self._enc = BufferedRansEncoder()
+
+    def write(self, symbols: torch.Tensor, indexes: torch.Tensor, table: CdfTable) -> None:
+        cdf, length, offset = table.lists()
+        self._enc.encode_with_indexes(symbols.reshape(-1).int().tolist(), indexes.reshape(-1).int().tolist(),
+                                      cdf, length, offset)
+
+    def finish(self) -> bytes:
+        return self._enc.flush()
+
+
+class RansReader:
+    """Reads symbols back from one rANS stream in the order they were written.
+
+    compressai's decoder does not check the end of its buffer, and a crafted stream (one that passes the
+    container's CRC but was not written by this coder) makes it read past the end. A valid stream never
+    reads past its end, so the buffer gets a zero tail sized for the worst case: one 32-bit word per
+    symbol, plus the escape (bypass) reads that the stream's own bits can demand. Once the decoder reads
+    zeros its escape loops end, so decoding garbage is bounded and yields garbage symbols, not a crash.
+    """
+
+    def __init__(self, data: bytes, symbols: int) -> None:
+        self._dec = RansDecoder()
+        self._dec.set_stream(bytes(data) + bytes(4 * symbols + 64 * len(data) + 1024))
+
+    def read(self, indexes: torch.Tensor, table: CdfTable) -> torch.Tensor:
+        cdf, length, offset = table.lists()
+        out = self._dec.decode_stream(indexes.reshape(-1).int().tolist(), cdf, length, offset)
+        return torch.tensor(out, dtype=torch.float64).reshape(indexes.shape)
+
+
+class FactorizedPrior(nn.Module):
+    """Per-channel learned density for the hyper-latent ``z`` (Ballé et al.'s EntropyBottleneck).
+
+    Coding uses medians rounded to ``FRAC`` fractional bits so the decoded ``z`` is exact fixed point.
+    """
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.bottleneck = _Bottleneck(channels)
+        self.table = CdfTable()
+        self.register_buffer("medians", torch.zeros(channels, dtype=torch.float64))
+
+    def forward(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Training/eval pass: (z with noise or rounding, likelihoods), always in float32."""
+        with torch.autocast("cpu", enabled=False):
+            return self.bottleneck(z.float())
+
+    @torch.no_grad()
+    def bake(self) -> None:
+        """Solve the quantiles, compute the integer CDFs and the fixed-point medians."""
+        self.bottleneck.update(force=True, update_quantiles=True)
+        b = self.bottleneck
+        self.table.set(b._quantized_cdf, b._cdf_length, b._offset)
+        _clear_tables(b)            # the copy in ``table`` is the one that is saved and used
+        self.medians = torch.round(b.quantiles[:, 0, 1].double() * 2.0 ** FRAC)
+
+    def _indexes(self, shape: torch.Size) -> torch.Tensor:
+        c = shape[1]
+        return torch.arange(c).view(1, c, 1, 1).expand(shape)
+
+    def encode(self, z: torch.Tensor, writer: RansWriter) -> torch.Tensor:
+        """Code ``z``; returns the decoder's ``z_hat`` in fixed point."""
+        med = self.medians.view(1, -1, 1, 1)
+        sym = torch.round(z.double() - med * 2.0 ** -FRAC)
+        writer.write(sym, self._indexes(z.shape), self.table)
+        return sym * 2.0 ** FRAC + med
+
+    def decode(self, shape: tuple[int, int, int, int], reader: RansReader) -> torch.Tensor:
+        sym = reader.read(self._indexes(torch.Size(shape)), self.table)
+        return sym * 2.0 ** FRAC + self.medians.view(1, -1, 1, 1)
+
+
+class GaussianConditional(nn.Module):
+    """Gaussian likelihood with predicted mean and scale; coding indexes come from integer thresholds."""
+
+    def __init__(self, levels: int = 64):
+        super().__init__()
+        self.gc = _Gaussian(scale_table().tolist())
+        self.table = CdfTable()
+        # scale > table[i]  ⟺  scale_fixed > floor(table[i] * 2**FRAC): exact on integers
+        self.register_buffer("thresholds", torch.floor(scale_table(levels=levels)[:-1].double() * 2.0 ** FRAC))
+
+    def likelihood(self, y: torch.Tensor, scales: torch.Tensor, means: torch.Tensor) -> torch.Tensor:
+        with torch.autocast("cpu", enabled=False):
+            return self.gc._likelihood(y.float(), scales.float(), means.float()).clamp_min(1e-9)
+
+    @torch.no_grad()
+    def bake(self) -> None:
+        self.gc.update_scale_table(scale_table(), force=True)
+        self.table.set(self.gc._quantized_cdf, self.gc._cdf_length, self.gc._offset)
+        _clear_tables(self.gc)
+
+    def indexes(self, scales_fixed: torch.Tensor) -> torch.Tensor:
+        """CDF table index for fixed-point scales: how many thresholds each scale exceeds."""
+        return (scales_fixed.unsqueeze(-1) > self.thresholds).sum(-1)

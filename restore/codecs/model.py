@@ -1,0 +1,112 @@
+"""The variable-rate learned codec: transforms + gain units + hyperprior + slice/checkerboard context.
+
+One network serves every rate: the latent is multiplied by a per-channel gain vector before quantisation
+and by an inverse gain after (Cui et al., "asymmetric gained" units). Each of ``len(lambdas)`` quality
+levels has its own vectors, trained with its own rate-distortion weight; fractional qualities interpolate
+the vectors log-linearly, which gives a continuous rate control.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn as nn
+
+from restore.codecs.context import SliceContext
+from restore.codecs.entropy import RansReader, RansWriter
+from restore.codecs.fixedpoint import from_fixed
+from restore.codecs.hyperprior import Hyperprior
+from restore.codecs.transforms import analysis_synthesis
+from restore.registry import ARCHS
+
+__all__ = ["CodecNet", "LAMBDAS", "STRIDE"]
+
+# MSE rate-distortion weights per quality level (loss = λ·255²·MSE + bpp); CompressAI's ladder
+LAMBDAS = (0.0018, 0.0035, 0.0067, 0.0130, 0.0250, 0.0483, 0.0932, 0.1800)
+STRIDE = 64          # tile sides are padded to a multiple of this (y: /16, z: /64)
+
+
+@ARCHS.register("codec")
+class CodecNet(nn.Module):
+    """Learned image codec network (see module docstring)."""
+
+    def __init__(self, transform: str = "gdn", channels: int = 96, latent: int = 128,
+                 slices: tuple[int, ...] = (16, 16, 32, 64), hyper_channels: int = 96, z_channels: int = 64,
+                 lambdas: tuple[float, ...] = LAMBDAS, res_blocks: int = 0):
+        super().__init__()
+        if sum(slices) != latent:
+            raise ValueError(f"slices {slices} must add up to latent={latent}")
+        self.arch_spec = ("codec", {"transform": transform, "channels": channels, "latent": latent,
+                                    "slices": list(slices), "hyper_channels": hyper_channels,
+                                    "z_channels": z_channels, "lambdas": list(lambdas), "res_blocks": res_blocks})
+        self.g_a, self.g_s = analysis_synthesis(transform, channels=channels, latent=latent, res_blocks=res_blocks)
+        self.hyper = Hyperprior(latent, hyper_channels, z_channels, latent)
+        self.context = SliceContext(tuple(slices), latent)
+        self.lambdas = tuple(lambdas)
+        # gain ∝ sqrt(λ) is the high-rate optimum for MSE; start there so the levels differ from step one
+        mid = math.log(lambdas[len(lambdas) // 2])
+        init = torch.tensor([0.5 * (math.log(lam) - mid) for lam in lambdas]).view(-1, 1).repeat(1, latent)
+        self.log_gain = nn.Parameter(init.clone())
+        self.log_inv_gain = nn.Parameter(-init.clone())
+
+    @property
+    def levels(self) -> int:
+        return len(self.lambdas)
+
+    def gains(self, quality: torch.Tensor | float) -> tuple[torch.Tensor, torch.Tensor]:
+        """(gain, inverse gain) as B×M×1×1 for qualities in [1, levels] (fractional values interpolate)."""
+        q = torch.as_tensor(quality, dtype=torch.float32).reshape(-1) - 1
+        if bool((q < 0).any()) or bool((q > self.levels - 1).any()):
+            raise ValueError(f"quality must be between 1 and {self.levels}")
+        lo = q.floor().long().clamp(max=self.levels - 2)
+        t = (q - lo.float()).view(-1, 1)
+        g = (1 - t) * self.log_gain[lo] + t * self.log_gain[lo + 1]
+        ig = (1 - t) * self.log_inv_gain[lo] + t * self.log_inv_gain[lo + 1]
+        return g.exp()[..., None, None], ig.exp()[..., None, None]
+
+    def forward(self, x: torch.Tensor, quality: torch.Tensor) -> dict:
+        """Training pass on a B×3×H×W batch in [0, 1] (H, W multiples of 64) with per-sample qualities."""
+        gain, inv = self.gains(quality)
+        y = self.g_a(x) * gain
+        hyper, z_lik = self.hyper(y)
+        y_hat, y_lik = self.context(y, hyper)
+        x_hat = self.g_s(y_hat * inv)
+        return {"x_hat": x_hat, "likelihoods": {"y": y_lik, "z": z_lik}}
+
+    @torch.no_grad()
+    def bake(self) -> None:
+        """Compute the integer CDF tables and freeze the fixed-point networks (run once at export)."""
+        self.hyper.prior.bake()
+        self.context.gaussian.bake()
+        self.freeze()
+
+    def freeze(self) -> None:
+        self.hyper.freeze()
+        self.context.freeze()
+
+    @staticmethod
+    def latent_shapes(h: int, w: int) -> tuple[tuple[int, int], tuple[int, int]]:
+        if h % STRIDE or w % STRIDE:
+            raise ValueError(f"tile sides must be multiples of {STRIDE}, got {w}x{h}")
+        return (h // 16, w // 16), (h // 64, w // 64)
+
+    @torch.no_grad()
+    def compress(self, x: torch.Tensor, quality: float) -> bytes:
+        """One 1×3×H×W tile in [0, 1] → one rANS stream (z, then y slice by slice)."""
+        (yh, yw), _ = self.latent_shapes(*x.shape[-2:])
+        gain, _ = self.gains(quality)
+        y = self.g_a(x) * gain
+        writer = RansWriter()
+        hyper = self.hyper.encode(y, writer)
+        self.context.code(hyper, (1, self.context.channels, yh, yw), y=y, writer=writer)
+        return writer.finish()
+
+    @torch.no_grad()
+    def decompress(self, data: bytes, quality: float, h: int, w: int) -> torch.Tensor:
+        """Inverse of :meth:`compress`: a 1×3×H×W float tile (not clamped)."""
+        (yh, yw), (zh, zw) = self.latent_shapes(h, w)
+        _, inv = self.gains(quality)
+        reader = RansReader(data, self.hyper.prior.medians.numel() * zh * zw + self.context.channels * yh * yw)
+        hyper = self.hyper.decode((1, self.hyper.prior.medians.numel(), zh, zw), reader)
+        y_hat = self.context.code(hyper, (1, self.context.channels, yh, yw), reader=reader)
+        return self.g_s(from_fixed(y_hat) * inv)
