@@ -14,7 +14,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from restore.codecs.container import CodecFormatError, Header, pack, stream, unpack
+from restore.codecs.container import MAX_TILE, CodecFormatError, Header, pack, stream, unpack
 from restore.codecs.model import STRIDE, CodecNet
 from restore.io import Image
 
@@ -106,8 +106,8 @@ class LearnedCodec:
                tile: int = DEFAULT_TILE, progress: Optional[Callable[[int, int], None]] = None) -> bytes:
         """Compress ``img`` at ``quality`` (1…levels) or, with ``target_bpp``, at the highest quality whose
         whole file (headers and metadata included) fits in ``target_bpp`` bits per pixel."""
-        if tile <= 0 or tile % STRIDE or tile > 65535 - STRIDE:
-            raise ValueError(f"tile must be a positive multiple of {STRIDE}, not {tile}")
+        if tile <= 0 or tile % STRIDE or tile > MAX_TILE:
+            raise ValueError(f"tile must be a multiple of {STRIDE} from {STRIDE} to {MAX_TILE}, not {tile}")
         if img.channels not in (1, 3):
             raise ValueError(f"cannot code an image with {img.channels} channels")
         extras = (img.icc or b"", img.exif or b"",
@@ -157,28 +157,30 @@ class LearnedCodec:
         rx, ry, rw, rh = region if region is not None else (0, 0, h.width, h.height)
         if rw <= 0 or rh <= 0 or rx < 0 or ry < 0 or rx + rw > h.width or ry + rh > h.height:
             raise ValueError(f"region {rx},{ry},{rw},{rh} is not inside the {h.width}x{h.height} image")
-        out = torch.empty(3, rh, rw)
         cols, rows = h.grid
         wanted = [i for i in range(cols * rows) if _overlaps(h.tile_box(i), (rx, ry, rw, rh))]
+        # every checksum is verified before any decoding work, so a damaged file fails at once
+        icc = stream(h, streams, 0, "ICC profile") or None
+        exif = stream(h, streams, 1, "EXIF block") or None
+        alpha = None
+        if h.alpha:
+            alpha = _alpha_plane(stream(h, streams, 2, "alpha stream"), h)[:, ry:ry + rh, rx:rx + rw].clone()
+        payloads = {i: stream(h, streams, 3 + i, f"tile {i}") for i in wanted}
+        out = torch.empty(3, rh, rw)
         for k, i in enumerate(wanted):
             x, y, w, hh = h.tile_box(i)
-            payload = stream(h, streams, 3 + i, f"tile {i}")
             try:
-                t = self.net.decompress(payload, h.quality, -(-hh // STRIDE) * STRIDE, -(-w // STRIDE) * STRIDE)
+                t = self.net.decompress(payloads.pop(i), h.quality, -(-hh // STRIDE) * STRIDE,
+                                        -(-w // STRIDE) * STRIDE)
             except (RuntimeError, ValueError) as e:
                 raise CodecFormatError(f"tile {i} does not decode: {e}") from None
-            t = t[0, :, :hh, :w].clamp(0, 1)
+            t = t[0, :, :hh, :w].nan_to_num(0.0, 1.0, 0.0).clamp(0, 1)   # garbage streams can overflow
             x0, y0 = max(x, rx), max(y, ry)
             x1, y1 = min(x + w, rx + rw), min(y + hh, ry + rh)
             out[:, y0 - ry:y1 - ry, x0 - rx:x1 - rx] = t[:, y0 - y:y1 - y, x0 - x:x1 - x]
             if progress:
                 progress(k + 1, len(wanted))
         pixels = out.mean(0, keepdim=True) if h.channels == 1 else out
-        alpha = None
-        if h.alpha:
-            alpha = _alpha_plane(stream(h, streams, 2, "alpha stream"), h)[:, ry:ry + rh, rx:rx + rw].clone()
-        icc = stream(h, streams, 0, "ICC profile") or None
-        exif = stream(h, streams, 1, "EXIF block") or None
         return Image(pixels, alpha=alpha, bit_depth=h.bit_depth, icc=icc, exif=exif,
                      meta={"codec": h.model_id, "quality": h.quality})
 

@@ -14,7 +14,7 @@ Layout (all integers big-endian)::
       channels     u8        1 (gray) or 3 (RGB)
       bit_depth    u8        8 or 16 (decoded output depth)
       alpha        u8        0 none, 1 lossless (zlib, stream 2)
-      tile_w       u16       grid cell width in pixels (multiple of 64)
+      tile_w       u16       grid cell width in pixels (multiple of 64, at most 2048)
       tile_h       u16       grid cell height
       streams      u16       count N = 3 + number of tiles
       N × (length u32, crc32 u32)
@@ -31,11 +31,12 @@ import struct
 import zlib
 from dataclasses import dataclass, field
 
-__all__ = ["MAGIC", "FORMAT_VERSION", "CodecFormatError", "Header", "pack", "unpack", "MAX_PIXELS"]
+__all__ = ["MAGIC", "FORMAT_VERSION", "CodecFormatError", "Header", "pack", "unpack", "MAX_PIXELS", "MAX_TILE"]
 
 MAGIC = b"\x89RST\r\n\x1a\n"
 FORMAT_VERSION = 1
 MAX_PIXELS = 1 << 31             # refuse to allocate for absurd claimed sizes
+MAX_TILE = 2048                  # a tile side bounds the decoder's memory (about 1.5 GB at 2048)
 _FIXED = struct.Struct(">8sfIIBBBHHH")
 
 
@@ -118,7 +119,7 @@ def unpack(data: bytes) -> tuple[Header, list[memoryview]]:
     h = Header(model_id, weights, quality, width, height, channels, depth, alpha, tw, th)
     if not (math.isfinite(quality) and width > 0 and height > 0 and width * height <= MAX_PIXELS
             and channels in (1, 3) and depth in (8, 16) and alpha in (0, 1)
-            and tw > 0 and th > 0 and tw % 64 == 0 and th % 64 == 0):
+            and 0 < tw <= MAX_TILE and 0 < th <= MAX_TILE and tw % 64 == 0 and th % 64 == 0):
         raise _fail("header holds invalid values")
     cols, rows = h.grid
     if count != 3 + cols * rows:

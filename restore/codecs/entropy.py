@@ -6,6 +6,7 @@ them from floats. Symbols go through compressai's rANS coder (``RansWriter`` / `
 """
 from __future__ import annotations
 
+import re
 import warnings
 
 import torch
@@ -51,8 +52,28 @@ class _TablesResizable:
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
 
+_OLD_NAMES = {"matrices": "_matrix", "biases": "_bias", "factors": "_factor"}   # compressai ≥ 1.2.7 ↔ ≤ 1.2.6
+
+
 class _Bottleneck(_TablesResizable, EntropyBottleneck):
-    pass
+    """compressai's EntropyBottleneck; loads its density parameters under either version's names."""
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        own = set(dict(self.named_parameters()))
+        for key in [k for k in state_dict if k.startswith(prefix)]:
+            name = key[len(prefix):]
+            if name in own:
+                continue
+            new, old = re.fullmatch(r"(\w+)\.(\d+)", name), re.fullmatch(r"_(matrix|bias|factor)(\d+)", name)
+            if new and new.group(1) in _OLD_NAMES:
+                alt = f"{_OLD_NAMES[new.group(1)]}{new.group(2)}"
+            elif old:
+                alt = {v: k for k, v in _OLD_NAMES.items()}["_" + old.group(1)] + "." + old.group(2)
+            else:
+                continue
+            if alt in own:
+                state_dict[prefix + alt] = state_dict.pop(key)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
 
 class _Gaussian(_TablesResizable, _CompressaiGC):

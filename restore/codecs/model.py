@@ -32,16 +32,17 @@ class CodecNet(nn.Module):
 
     def __init__(self, transform: str = "gdn", channels: int = 96, latent: int = 128,
                  slices: tuple[int, ...] = (16, 16, 32, 64), hyper_channels: int = 96, z_channels: int = 64,
-                 lambdas: tuple[float, ...] = LAMBDAS, res_blocks: int = 0):
+                 lambdas: tuple[float, ...] = LAMBDAS, res_blocks: int = 0, context_hidden: int = 160):
         super().__init__()
         if sum(slices) != latent:
             raise ValueError(f"slices {slices} must add up to latent={latent}")
         self.arch_spec = ("codec", {"transform": transform, "channels": channels, "latent": latent,
                                     "slices": list(slices), "hyper_channels": hyper_channels,
-                                    "z_channels": z_channels, "lambdas": list(lambdas), "res_blocks": res_blocks})
+                                    "z_channels": z_channels, "lambdas": list(lambdas), "res_blocks": res_blocks,
+                                    "context_hidden": context_hidden})
         self.g_a, self.g_s = analysis_synthesis(transform, channels=channels, latent=latent, res_blocks=res_blocks)
         self.hyper = Hyperprior(latent, hyper_channels, z_channels, latent)
-        self.context = SliceContext(tuple(slices), latent)
+        self.context = SliceContext(tuple(slices), latent, context_hidden)
         self.lambdas = tuple(lambdas)
         # gain ∝ sqrt(λ) is the high-rate optimum for MSE; start there so the levels differ from step one
         mid = math.log(lambdas[len(lambdas) // 2])
@@ -91,22 +92,31 @@ class CodecNet(nn.Module):
         return (h // 16, w // 16), (h // 64, w // 64)
 
     @torch.no_grad()
-    def compress(self, x: torch.Tensor, quality: float) -> bytes:
-        """One 1×3×H×W tile in [0, 1] → one rANS stream (z, then y slice by slice)."""
+    def encode_latents(self, x: torch.Tensor, quality: float) -> tuple[bytes, torch.Tensor]:
+        """One 1×3×H×W tile in [0, 1] → (rANS stream: z, then y slice by slice; the decoder's ``y_hat``)."""
         (yh, yw), _ = self.latent_shapes(*x.shape[-2:])
         gain, _ = self.gains(quality)
         y = self.g_a(x) * gain
         writer = RansWriter()
         hyper = self.hyper.encode(y, writer)
-        self.context.code(hyper, (1, self.context.channels, yh, yw), y=y, writer=writer)
-        return writer.finish()
+        y_hat = self.context.code(hyper, (1, self.context.channels, yh, yw), y=y, writer=writer)
+        return writer.finish(), y_hat
+
+    @torch.no_grad()
+    def decode_latents(self, data: bytes, h: int, w: int) -> torch.Tensor:
+        """The fixed-point ``y_hat`` of an H×W tile's stream: exactly what the encoder computed, on any machine."""
+        (yh, yw), (zh, zw) = self.latent_shapes(h, w)
+        zc = self.hyper.prior.medians.numel()
+        reader = RansReader(data, zc * zh * zw + self.context.channels * yh * yw)
+        hyper = self.hyper.decode((1, zc, zh, zw), reader)
+        return self.context.code(hyper, (1, self.context.channels, yh, yw), reader=reader)
+
+    def compress(self, x: torch.Tensor, quality: float) -> bytes:
+        """One 1×3×H×W tile in [0, 1] → one rANS stream."""
+        return self.encode_latents(x, quality)[0]
 
     @torch.no_grad()
     def decompress(self, data: bytes, quality: float, h: int, w: int) -> torch.Tensor:
         """Inverse of :meth:`compress`: a 1×3×H×W float tile (not clamped)."""
-        (yh, yw), (zh, zw) = self.latent_shapes(h, w)
         _, inv = self.gains(quality)
-        reader = RansReader(data, self.hyper.prior.medians.numel() * zh * zw + self.context.channels * yh * yw)
-        hyper = self.hyper.decode((1, self.hyper.prior.medians.numel(), zh, zw), reader)
-        y_hat = self.context.code(hyper, (1, self.context.channels, yh, yw), reader=reader)
-        return self.g_s(from_fixed(y_hat) * inv)
+        return self.g_s(from_fixed(self.decode_latents(data, h, w)) * inv)

@@ -72,13 +72,18 @@ def rd_loss(out: dict, x: torch.Tensor, lambdas: torch.Tensor) -> tuple[torch.Te
 def validate_codec(model: CodecNet, crops: list[torch.Tensor], levels: tuple[int, ...]) -> dict[str, float]:
     """Estimated bpp and PSNR (rounded latents, no entropy coding) on held-out crops at a few levels."""
     res: dict[str, float] = {}
-    x = torch.stack(crops)
+    if not crops:
+        return res
     for q in levels:
-        out = model(x, torch.full((len(crops),), float(q)))
-        _, bpp, _ = rd_loss(out, x, torch.zeros(len(crops)))
-        mse = (out["x_hat"].clamp(0, 1).mul(255).round() / 255 - x).pow(2).flatten(1).mean(1)
-        res[f"val_q{q}_bpp"] = float(bpp.mean())
-        res[f"val_q{q}_psnr"] = float((10 * torch.log10(1 / mse.clamp_min(1e-10))).mean())
+        bpps, psnrs = [], []
+        for x in crops:
+            out = model(x[None], torch.tensor([float(q)]))
+            _, bpp, _ = rd_loss(out, x[None], torch.zeros(1))
+            mse = (out["x_hat"].clamp(0, 1).mul(255).round() / 255 - x).pow(2).mean()
+            bpps.append(float(bpp))
+            psnrs.append(float(10 * torch.log10(1 / mse.clamp_min(1e-10))))
+        res[f"val_q{q}_bpp"] = sum(bpps) / len(bpps)
+        res[f"val_q{q}_psnr"] = sum(psnrs) / len(psnrs)
     return res
 
 
@@ -89,12 +94,12 @@ def train_codec(recipe: CodecRecipe, cfg: TrainConfig, dirs: list[Path], ckpt: P
     train_paths, val_paths = split_train_val(paths, val_fraction)
     cfg.log(f"{len(train_paths)} training images, {len(val_paths)} held out for validation")
     data = CodecCrops([load_rgb_u8(p) for p in train_paths])
-    c = recipe.val_crop
     val = []
-    for p in val_paths:
+    for p in val_paths:        # centre crops, ``val_crop`` a side (smaller images: the largest multiple of 64)
         im = load_rgb_u8(p)
         h, w = im.shape[-2:]
-        if min(h, w) >= c:
+        c = min(recipe.val_crop, min(h, w) // 64 * 64)
+        if c:
             val.append(im[:, (h - c) // 2:(h - c) // 2 + c, (w - c) // 2:(w - c) // 2 + c].float() / 255)
     model = init if init is not None else CodecNet(**recipe.model_kwargs())
     trainer = Trainer(model, cfg, ckpt)
@@ -109,8 +114,10 @@ def train_codec(recipe: CodecRecipe, cfg: TrainConfig, dirs: list[Path], ckpt: P
         loss, _, _ = rd_loss(m(x, level.float() + 1), x, lambdas[level])
         return loss
 
+    val_levels = tuple(sorted({min(q, levels) for q in recipe.val_levels}))
+
     def val_fn(m: nn.Module) -> dict:
-        return validate_codec(m, val, recipe.val_levels)
+        return validate_codec(m, val, val_levels)
 
     trainer.fit(step, val_fn)
     facts = {"train_images": len(train_paths), "val_images": len(val_paths),

@@ -1,0 +1,128 @@
+"""The image-level codec: round trips, tiles, regions, gray/alpha/16-bit, metadata, rate control, errors."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from restore.codecs.container import CodecFormatError, unpack
+from restore.io import Image
+
+
+def _psnr(a: np.ndarray, b: np.ndarray, peak: float = 255.0) -> float:
+    mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
+    return float(10 * np.log10(peak ** 2 / mse))
+
+
+@pytest.fixture
+def photo() -> np.ndarray:
+    from PIL import Image as P
+
+    from tinycodec import EXAMPLES
+
+    return np.asarray(P.open(EXAMPLES / "astronaut.png").convert("RGB"))[60:160, 150:300].copy()   # 150×100
+
+
+def test_round_trip_matches_the_network_and_keeps_size(tiny_codec, photo):
+    img = Image.from_array(photo)
+    data = tiny_codec.encode(img, quality=2)
+    out = tiny_codec.decode(data)
+    assert (out.width, out.height, out.channels, out.bit_depth) == (150, 100, 3, 8)
+    # the coded result equals the network's own eval pass (rounded latents), up to fixed-point rounding
+    x = torch.nn.functional.pad(img.pixels[None], (0, 42, 0, 28), mode="replicate")
+    ref = tiny_codec.net(x, torch.tensor([2.0]))["x_hat"][0, :, :100, :150].clamp(0, 1)
+    assert (out.pixels - ref).abs().max() < 0.05
+
+
+def test_shipped_codec_quality_ladder(photo):
+    """The shipped weights: more quality costs more bits and buys PSNR, in a sensible range."""
+    from restore.api import load
+
+    codec = load("codec")
+    img = Image.from_array(photo)
+    bpp, psnr = [], []
+    for q in (1, 4, 8):
+        data = codec.encode(img, quality=q)
+        bpp.append(len(data) * 8 / (photo.shape[0] * photo.shape[1]))
+        psnr.append(_psnr(codec.decode(data).to_array(), photo))
+    assert bpp[0] < bpp[1] < bpp[2] and psnr[0] < psnr[1] < psnr[2]
+    assert psnr[0] > 24 and psnr[2] > 30 and bpp[2] < 4
+
+
+def test_tiles_and_region_decode(tiny_codec, photo):
+    img = Image.from_array(photo)
+    data = tiny_codec.encode(img, quality=2, tile=64)
+    h, streams = unpack(data)
+    assert h.grid == (3, 2) and len(streams) == 3 + 6
+    full = tiny_codec.decode(data)
+    region = tiny_codec.decode(data, region=(70, 30, 50, 60))
+    assert torch.equal(region.pixels, full.pixels[:, 30:90, 70:120])
+    # tiles are coded independently: a single-tile region decodes the same as the whole image there
+    corner = tiny_codec.decode(data, region=(0, 0, 64, 64))
+    assert torch.equal(corner.pixels, full.pixels[:, :64, :64])
+    with pytest.raises(ValueError, match="not inside"):
+        tiny_codec.decode(data, region=(100, 0, 60, 10))
+
+
+def test_gray_alpha_16bit_and_metadata_survive(tiny_codec, photo, rng):
+    gray16 = (photo.mean(2) * 257).astype(np.uint16)
+    alpha16 = rng.integers(0, 65536, gray16.shape, dtype=np.uint16)
+    img = Image.from_array(np.stack([gray16, alpha16], 2))
+    img.icc, img.exif = b"fake-icc-profile" * 10, b"Exif\x00\x00MM\x00*" + bytes(20)
+    out = tiny_codec.decode(tiny_codec.encode(img, quality=3))
+    assert (out.channels, out.bit_depth) == (1, 16)
+    assert out.icc == img.icc and out.exif == img.exif
+    assert np.array_equal(out.to_array()[..., 1], alpha16)          # alpha is lossless
+    x = torch.from_numpy(gray16.astype(np.float32) / 65535).expand(3, -1, -1)   # gray is coded as RGB, then averaged
+    x = torch.nn.functional.pad(x[None], (0, 42, 0, 28), mode="replicate")
+    ref = tiny_codec.net(x, torch.tensor([3.0]))["x_hat"][0, :, :100, :150].clamp(0, 1).mean(0, keepdim=True)
+    assert (out.pixels - ref).abs().max() < 0.05
+    rgba8 = np.concatenate([photo, photo[..., :1]], 2)
+    out8 = tiny_codec.decode(tiny_codec.encode(Image.from_array(rgba8), quality=1))
+    assert out8.bit_depth == 8 and np.array_equal(out8.to_array()[..., 3], photo[..., 0])
+
+
+def test_quality_range_and_tile_errors(tiny_codec, photo):
+    img = Image.from_array(photo)
+    with pytest.raises(ValueError, match="quality must be between 1 and 3"):
+        tiny_codec.encode(img, quality=4)
+    with pytest.raises(ValueError, match="quality must be between 1 and 3"):
+        tiny_codec.encode(img, quality=0.5)
+    with pytest.raises(ValueError, match="multiple of 64"):
+        tiny_codec.encode(img, tile=100)
+    with pytest.raises(ValueError, match="target bpp must be positive"):
+        tiny_codec.encode(img, target_bpp=0)
+
+
+def test_fractional_quality_lies_between_levels(tiny_codec, photo):
+    img = Image.from_array(photo)
+    sizes = [len(tiny_codec.encode(img, quality=q)) for q in (2, 2.5, 3)]
+    assert sizes[0] < sizes[1] < sizes[2]
+    assert unpack(tiny_codec.encode(img, quality=2.5))[0].quality == 2.5
+
+
+def test_target_bpp_fits_the_budget(tiny_codec, photo):
+    img = Image.from_array(photo)
+    pixels = photo.shape[0] * photo.shape[1]
+    lo, hi = (len(tiny_codec.encode(img, quality=q)) * 8 / pixels for q in (1, 3))
+    target = (lo + hi) / 2
+    data = tiny_codec.encode(img, target_bpp=target)
+    q = unpack(data)[0].quality
+    assert len(data) * 8 / pixels <= target and 1 < q < 3
+    # a little more budget never buys a lower quality
+    assert unpack(tiny_codec.encode(img, target_bpp=target * 1.2))[0].quality >= q
+    # a target below the lowest rate gives the smallest file, above the highest the best one
+    assert unpack(tiny_codec.encode(img, target_bpp=lo / 2))[0].quality == 1
+    assert unpack(tiny_codec.encode(img, target_bpp=hi * 2))[0].quality == 3
+
+
+def test_file_from_other_weights_is_refused(tiny_codec, photo, tmp_path, monkeypatch):
+    from restore.api import load
+    from tinycodec import make_tiny_codec
+
+    data = tiny_codec.encode(Image.from_array(photo), quality=1)
+    other = tmp_path / "other"
+    make_tiny_codec(other, seed=1, steps=2)
+    monkeypatch.setenv("RESTORE_WEIGHTS_DIR", str(other))
+    with pytest.raises(CodecFormatError, match="coded with codec-tiny weights"):
+        load("codec").decode(data)

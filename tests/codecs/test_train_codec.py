@@ -1,0 +1,37 @@
+"""``restore train codec``: a short run exports baked weights that encode and decode, then continues."""
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image as PILImage
+
+from restore.cli import main
+from restore.weights import Manifest
+
+
+def test_train_codec_exports_working_weights_and_continues(tmp_path, monkeypatch, capsys):
+    from tinycodec import EXAMPLES
+
+    data = tmp_path / "train"
+    data.mkdir()
+    src = np.asarray(PILImage.open(EXAMPLES / "coffee.png").convert("RGB"))
+    for i in range(8):
+        PILImage.fromarray(src[i * 20:i * 20 + 160, i * 40:i * 40 + 192]).save(data / f"img{i}.png")
+    wdir = tmp_path / "weights"
+    args = ["train", "codec", "--minutes", "0.1", "--id", "codec-test", "--channels", "16", "--latent", "32",
+            "--batch", "2", "--patch", "64", "--lambda", "0.004,0.02,0.1", "--data", data, "--weights-dir", wdir,
+            "--ckpt", tmp_path / "run.pt", "--precision", "fp32"]
+    assert main([str(a) for a in args]) == 0, capsys.readouterr().err
+    entry, _ = Manifest(wdir).resolve("codec")
+    assert entry.id == "codec-test" and entry.task == "codec" and entry.kwargs["lambdas"] == [0.004, 0.02, 0.1]
+    t1 = entry.training
+    assert t1["steps"] > 3 and "val_q1_bpp" in t1["validation"]
+    monkeypatch.setenv("RESTORE_WEIGHTS_DIR", str(wdir))
+    from restore.api import decode, encode
+
+    photo = src[:70, :90]
+    out = decode(encode(photo, quality=2))            # the baked tables ship with the weights
+    assert out.to_array().shape == photo.shape
+    (tmp_path / "run.pt").unlink()
+    assert main([str(a) for a in args + ["--init", "codec-test"]]) == 0
+    t2 = Manifest(wdir).resolve("codec-test")[0].training
+    assert t2["runs"] == 2 and t2["steps"] > t1["steps"]
