@@ -60,14 +60,15 @@ def sr(img: Any, scale: int = 4, model: Optional[str] = None, tile: Union[int, s
 
 
 def encode(img: Any, quality: float = 4.0, target_bpp: Optional[float] = None, model: Optional[str] = None,
-           tile: int = 1024) -> bytes:
+           tile: int = 1024, overlap: int = 16) -> bytes:
     """Compress an image-like input with the learned codec; returns the ``.rst`` file's bytes.
 
     ``quality`` runs from 1 (smallest) to the model's level count (8), fractions allowed; ``target_bpp``
     instead searches the highest quality that fits that many bits per pixel.
     """
     image, _ = to_image(img)
-    return load(model or DEFAULT_CODEC).encode(image, quality=quality, target_bpp=target_bpp, tile=tile)
+    return load(model or DEFAULT_CODEC).encode(image, quality=quality, target_bpp=target_bpp, tile=tile,
+                                               overlap=overlap)
 
 
 def decode(data: Union[bytes, str, "os.PathLike"], region: Optional[tuple[int, int, int, int]] = None):

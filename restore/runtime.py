@@ -11,7 +11,18 @@ __all__ = ["cpu_has_bf16", "resolve_precision", "autocast", "set_threads"]
 
 @functools.lru_cache(maxsize=1)
 def cpu_has_bf16() -> bool:
-    """True when oneDNN has native bf16 kernels here (AVX512-BF16 or AMX)."""
+    """True when the CPU has native bf16 arithmetic (AVX512-BF16 or AMX).
+
+    oneDNN also reports bf16 "supported" on plain AVX-512, where it emulates it several times slower than
+    fp32, so on Linux the CPU flags decide; elsewhere oneDNN's answer is used.
+    """
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = next((line.split(":", 1)[1].split() for line in f if line.startswith("flags")), None)
+        if flags is not None:
+            return "avx512_bf16" in flags or "amx_bf16" in flags
+    except OSError:
+        pass
     try:
         return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
     except (AttributeError, RuntimeError):

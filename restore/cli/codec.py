@@ -20,10 +20,12 @@ CODEC_EXT = ".rst"
 @click.option("-m", "--model", default="codec", show_default=True, help="Codec model id or alias.")
 @click.option("--tile", type=int, default=1024, show_default=True,
               help="Independent tile size in pixels (multiple of 64); bounds memory, enables --region decode.")
+@click.option("--overlap", type=click.IntRange(0, 255), default=16, show_default=True,
+              help="Pixels each tile codes past its edges; the decoder cross-fades them so seams do not show.")
 @click.option("--threads", type=int, default=0, help="CPU threads (default: all cores).")
 @batch_options(image_output=False, quiet_short=False)
-def encode_command(inputs, quality, target_bpp, model, tile, threads, output, recursive, suffix, skip_existing,
-                   overwrite, quiet) -> None:
+def encode_command(inputs, quality, target_bpp, model, tile, overlap, threads, output, recursive, suffix,
+                   skip_existing, overwrite, quiet) -> None:
     """Compress images (files or folders) to .rst files with the learned codec."""
     from restore.api import load
     from restore.io import atomic_write_bytes
@@ -37,7 +39,7 @@ def encode_command(inputs, quality, target_bpp, model, tile, threads, output, re
         raise click.UsageError(f"{model!r} is not a codec model")
     res = run_batch(list(inputs), opts,
                     lambda img, progress: codec.encode(img, quality=quality, target_bpp=target_bpp, tile=tile,
-                                                       progress=progress),
+                                                       overlap=overlap, progress=progress),
                     write=lambda data, dst: atomic_write_bytes(dst, data))
     report(res, quiet)
 

@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 
 from restore.cli import cli
+from restore.runtime import resolve_precision
 
 
 SR_LIMITS = ("Trained on clean photos downscaled with MATLAB bicubic: it restores detail lost to that "
@@ -32,7 +33,8 @@ def train_group() -> None:
 @click.option("--batch", type=int, default=16, show_default=True)
 @click.option("--patch", type=int, default=48, show_default=True, help="LR patch size.")
 @click.option("--lr", type=float, default=2e-3, show_default=True)
-@click.option("--precision", type=click.Choice(["bf16", "fp32"]), default="bf16", show_default=True)
+@click.option("--precision", type=click.Choice(["auto", "bf16", "fp32"]), default="auto", show_default=True,
+              help="auto: bf16 autocast where the CPU has native bf16 (AVX512-BF16/AMX), else fp32.")
 @click.option("--data", multiple=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Training folders (default: ../shared/data/train/*).")
 @click.option("--ckpt", type=click.Path(path_type=Path), default=None,
@@ -62,6 +64,7 @@ def train_sr_command(scales, minutes, total_minutes, model_id, init, body, chann
         for p in net.parameters():
             p.requires_grad_(True)
     recipe = SRRecipe(body=body, channels=channels, blocks=blocks, scales=scale_t, batch=batch, lr_patch=patch)
+    precision = resolve_precision(precision)
     cfg = TrainConfig(minutes=minutes, total_minutes=total_minutes, lr=lr, bf16=precision == "bf16",
                       threads=threads, log=lambda s: click.echo(s, err=True))
     ckpt = ckpt or Path("runs") / f"{model_id}.pt"
@@ -93,7 +96,8 @@ CODEC_LIMITS = ("Variable-rate learned codec trained on the CPU for RGB photos (
 @click.option("--batch", type=int, default=8, show_default=True)
 @click.option("--patch", type=int, default=128, show_default=True, help="Crop side (a multiple of 64).")
 @click.option("--lr", type=float, default=6e-4, show_default=True)
-@click.option("--precision", type=click.Choice(["bf16", "fp32"]), default="bf16", show_default=True)
+@click.option("--precision", type=click.Choice(["auto", "bf16", "fp32"]), default="auto", show_default=True,
+              help="auto: bf16 autocast where the CPU has native bf16 (AVX512-BF16/AMX), else fp32.")
 @click.option("--data", multiple=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Training folders (default: ../shared/data/train/*).")
 @click.option("--ckpt", type=click.Path(path_type=Path), default=None,
@@ -126,6 +130,7 @@ def train_codec_command(minutes, total_minutes, model_id, init, lambdas, transfo
     latent_slices = (latent // 8, latent // 8, latent // 4, latent // 2)
     recipe = CodecRecipe(transform=transform, channels=channels, latent=latent, slices=latent_slices,
                          hyper_channels=channels, res_blocks=res_blocks, lambdas=lam, batch=batch, patch=patch)
+    precision = resolve_precision(precision)
     cfg = TrainConfig(minutes=minutes, total_minutes=total_minutes, lr=lr, bf16=precision == "bf16",
                       warmup_steps=500, threads=threads, log=lambda s: click.echo(s, err=True))
     ckpt = ckpt or Path("runs") / f"{model_id}.pt"

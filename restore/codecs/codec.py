@@ -18,9 +18,10 @@ from restore.codecs.container import MAX_TILE, CodecFormatError, Header, pack, s
 from restore.codecs.model import STRIDE, CodecNet
 from restore.io import Image
 
-__all__ = ["LearnedCodec", "DEFAULT_TILE", "f32", "parse_region"]
+__all__ = ["LearnedCodec", "DEFAULT_TILE", "DEFAULT_OVERLAP", "f32", "parse_region", "blend_weights"]
 
 DEFAULT_TILE = 1024
+DEFAULT_OVERLAP = 16    # pixels each tile codes past its cell; the decoder cross-fades 2×16 px across a seam
 _TARGET_STEPS = 9       # bisection steps of the quality search for --target-bpp
 
 
@@ -87,15 +88,19 @@ class LearnedCodec:
         return self.net.levels
 
     # -- encode -----------------------------------------------------------------------------------------------
-    def _tiles(self, img: Image, quality: float, tile: int,
+    def _tiles(self, img: Image, quality: float, tile: int, overlap: int,
                progress: Optional[Callable[[int, int], None]]) -> tuple[Header, list[bytes]]:
+        # a side that fits in one tile is one cell; otherwise cells are tile - 2·overlap, so each interior
+        # tile codes exactly ``tile`` pixels (a multiple of 64: no padding)
+        cell_w = tile if img.width <= tile else tile - 2 * overlap
+        cell_h = tile if img.height <= tile else tile - 2 * overlap
         h = Header(self.id, self.weights_prefix, quality, img.width, img.height, img.channels, img.bit_depth,
-                   int(img.alpha is not None), tile, tile)
+                   int(img.alpha is not None), cell_w, cell_h, overlap if (cell_w, cell_h) != (tile, tile) else 0)
         rgb = img.pixels.expand(3, -1, -1) if img.channels == 1 else img.pixels
         cols, rows = h.grid
         out = []
         for i in range(cols * rows):
-            x, y, w, hh = h.tile_box(i)
+            x, y, w, hh = h.coded_box(i)
             t = _pad_to(rgb[None, :, y:y + hh, x:x + w].float(), STRIDE)
             out.append(self.net.compress(t, quality))
             if progress:
@@ -103,18 +108,25 @@ class LearnedCodec:
         return h, out
 
     def encode(self, img: Image, quality: float = 4.0, target_bpp: Optional[float] = None,
-               tile: int = DEFAULT_TILE, progress: Optional[Callable[[int, int], None]] = None) -> bytes:
+               tile: int = DEFAULT_TILE, overlap: int = DEFAULT_OVERLAP,
+               progress: Optional[Callable[[int, int], None]] = None) -> bytes:
         """Compress ``img`` at ``quality`` (1…levels) or, with ``target_bpp``, at the highest quality whose
-        whole file (headers and metadata included) fits in ``target_bpp`` bits per pixel."""
+        whole file (headers and metadata included) fits in ``target_bpp`` bits per pixel.
+
+        Images larger than ``tile`` are cut into independent tiles that each code ``overlap`` extra pixels
+        on every side; the decoder cross-fades the overlaps, so tile boundaries leave no seam.
+        """
         if tile <= 0 or tile % STRIDE or tile > MAX_TILE:
             raise ValueError(f"tile must be a multiple of {STRIDE} from {STRIDE} to {MAX_TILE}, not {tile}")
+        if not 0 <= overlap <= min(255, tile // 4):
+            raise ValueError(f"overlap must be between 0 and {min(255, tile // 4)} pixels, not {overlap}")
         if img.channels not in (1, 3):
             raise ValueError(f"cannot code an image with {img.channels} channels")
         extras = (img.icc or b"", img.exif or b"",
                   _alpha_bytes(img.alpha, img.bit_depth) if img.alpha is not None else b"")
 
         def run(q: float) -> bytes:
-            h, tiles = self._tiles(img, q, tile, progress)
+            h, tiles = self._tiles(img, q, tile, overlap, progress)
             return pack(h, *extras, tiles)
 
         if target_bpp is None:
@@ -158,7 +170,7 @@ class LearnedCodec:
         if rw <= 0 or rh <= 0 or rx < 0 or ry < 0 or rx + rw > h.width or ry + rh > h.height:
             raise ValueError(f"region {rx},{ry},{rw},{rh} is not inside the {h.width}x{h.height} image")
         cols, rows = h.grid
-        wanted = [i for i in range(cols * rows) if _overlaps(h.tile_box(i), (rx, ry, rw, rh))]
+        wanted = [i for i in range(cols * rows) if _overlaps(h.coded_box(i), (rx, ry, rw, rh))]
         # every checksum is verified before any decoding work, so a damaged file fails at once
         icc = stream(h, streams, 0, "ICC profile") or None
         exif = stream(h, streams, 1, "EXIF block") or None
@@ -166,23 +178,49 @@ class LearnedCodec:
         if h.alpha:
             alpha = _alpha_plane(stream(h, streams, 2, "alpha stream"), h)[:, ry:ry + rh, rx:rx + rw].clone()
         payloads = {i: stream(h, streams, 3 + i, f"tile {i}") for i in wanted}
-        out = torch.empty(3, rh, rw)
+        out = torch.zeros(3, rh, rw)
+        weight = torch.zeros(1, rh, rw)
         for k, i in enumerate(wanted):
-            x, y, w, hh = h.tile_box(i)
+            x, y, w, hh = h.coded_box(i)
             try:
                 t = self.net.decompress(payloads.pop(i), h.quality, -(-hh // STRIDE) * STRIDE,
                                         -(-w // STRIDE) * STRIDE)
             except (RuntimeError, ValueError) as e:
                 raise CodecFormatError(f"tile {i} does not decode: {e}") from None
             t = t[0, :, :hh, :w].nan_to_num(0.0, 1.0, 0.0).clamp(0, 1)   # garbage streams can overflow
+            t_w = blend_weights(h, i)
             x0, y0 = max(x, rx), max(y, ry)
             x1, y1 = min(x + w, rx + rw), min(y + hh, ry + rh)
-            out[:, y0 - ry:y1 - ry, x0 - rx:x1 - rx] = t[:, y0 - y:y1 - y, x0 - x:x1 - x]
+            wt = t_w[:, y0 - y:y1 - y, x0 - x:x1 - x]
+            out[:, y0 - ry:y1 - ry, x0 - rx:x1 - rx] += t[:, y0 - y:y1 - y, x0 - x:x1 - x] * wt
+            weight[:, y0 - ry:y1 - ry, x0 - rx:x1 - rx] += wt
             if progress:
                 progress(k + 1, len(wanted))
+        out /= weight
         pixels = out.mean(0, keepdim=True) if h.channels == 1 else out
         return Image(pixels, alpha=alpha, bit_depth=h.bit_depth, icc=icc, exif=exif,
                      meta={"codec": h.model_id, "quality": h.quality})
+
+
+def _ramp(n: int, lo_blend: bool, hi_blend: bool, ov: int) -> torch.Tensor:
+    """1-D tile weights over ``n`` coded pixels: linear 0→1 over the 2·ov pixels where a neighbour overlaps."""
+    pos = torch.arange(n, dtype=torch.float32) + 0.5
+    r = torch.ones(n)
+    if ov:
+        if lo_blend:
+            r = torch.minimum(r, (pos / (2 * ov)).clamp(0, 1))
+        if hi_blend:
+            r = torch.minimum(r, ((n - pos) / (2 * ov)).clamp(0, 1))
+    return r
+
+
+def blend_weights(h: Header, index: int) -> torch.Tensor:
+    """1×h×w cross-fade weights of tile ``index``'s coded box; the weights of overlapping tiles sum to 1."""
+    x, y, w, hh = h.coded_box(index)
+    cx, cy, cw, ch = h.tile_box(index)
+    wx = _ramp(w, cx > 0, cx + cw < h.width, h.overlap)
+    wy = _ramp(hh, cy > 0, cy + ch < h.height, h.overlap)
+    return (wy[:, None] * wx[None, :])[None]
 
 
 def _overlaps(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:

@@ -14,8 +14,10 @@ Layout (all integers big-endian)::
       channels     u8        1 (gray) or 3 (RGB)
       bit_depth    u8        8 or 16 (decoded output depth)
       alpha        u8        0 none, 1 lossless (zlib, stream 2)
-      tile_w       u16       grid cell width in pixels (multiple of 64, at most 2048)
+      tile_w       u16       grid cell width in pixels (cell + 2·overlap at most 2048)
       tile_h       u16       grid cell height
+      overlap      u8        pixels each coded tile extends past its cell on every side (0-255);
+                             the decoder cross-fades overlapping tiles with linear weights
       streams      u16       count N = 3 + number of tiles
       N × (length u32, crc32 u32)
     header_crc   u32       CRC32 of every byte before it
@@ -37,7 +39,7 @@ MAGIC = b"\x89RST\r\n\x1a\n"
 FORMAT_VERSION = 1
 MAX_PIXELS = 1 << 31             # refuse to allocate for absurd claimed sizes
 MAX_TILE = 2048                  # a tile side bounds the decoder's memory (about 1.5 GB at 2048)
-_FIXED = struct.Struct(">8sfIIBBBHHH")
+_FIXED = struct.Struct(">8sfIIBBBHHBH")
 
 
 class CodecFormatError(ValueError):
@@ -56,6 +58,7 @@ class Header:
     alpha: int = 0
     tile_w: int = 1024
     tile_h: int = 1024
+    overlap: int = 0
     lengths: list[int] = field(default_factory=list)
     crcs: list[int] = field(default_factory=list)
 
@@ -70,6 +73,13 @@ class Header:
         x, y = (index % cols) * self.tile_w, (index // cols) * self.tile_h
         return x, y, min(self.tile_w, self.width - x), min(self.tile_h, self.height - y)
 
+    def coded_box(self, index: int) -> tuple[int, int, int, int]:
+        """(x, y, w, h) of the pixels tile ``index`` codes: its cell grown by ``overlap``, clipped."""
+        x, y, w, h = self.tile_box(index)
+        x0, y0 = max(0, x - self.overlap), max(0, y - self.overlap)
+        x1, y1 = min(self.width, x + w + self.overlap), min(self.height, y + h + self.overlap)
+        return x0, y0, x1 - x0, y1 - y0
+
 
 def pack(header: Header, icc: bytes, exif: bytes, alpha: bytes, tiles: list[bytes]) -> bytes:
     """Serialise a header and its streams into one ``.rst`` file body."""
@@ -79,7 +89,8 @@ def pack(header: Header, icc: bytes, exif: bytes, alpha: bytes, tiles: list[byte
         raise ValueError("model id too long or weight hash prefix not 8 bytes")
     body = bytearray([len(mid)]) + mid
     body += _FIXED.pack(header.weights, header.quality, header.width, header.height, header.channels,
-                        header.bit_depth, header.alpha, header.tile_w, header.tile_h, len(streams))
+                        header.bit_depth, header.alpha, header.tile_w, header.tile_h, header.overlap,
+                        len(streams))
     for s in streams:
         body += struct.pack(">II", len(s), zlib.crc32(s))
     head = MAGIC + struct.pack(">HH", FORMAT_VERSION, len(body)) + bytes(body)
@@ -115,11 +126,11 @@ def unpack(data: bytes) -> tuple[Header, list[memoryview]]:
         fields = _FIXED.unpack_from(body, 1 + n)
     except (IndexError, UnicodeDecodeError, struct.error):
         raise _fail("header is malformed") from None
-    weights, quality, width, height, channels, depth, alpha, tw, th, count = fields
-    h = Header(model_id, weights, quality, width, height, channels, depth, alpha, tw, th)
+    weights, quality, width, height, channels, depth, alpha, tw, th, overlap, count = fields
+    h = Header(model_id, weights, quality, width, height, channels, depth, alpha, tw, th, overlap)
     if not (math.isfinite(quality) and width > 0 and height > 0 and width * height <= MAX_PIXELS
             and channels in (1, 3) and depth in (8, 16) and alpha in (0, 1)
-            and 0 < tw <= MAX_TILE and 0 < th <= MAX_TILE and tw % 64 == 0 and th % 64 == 0):
+            and 0 < tw and 0 < th and max(tw, th) + 2 * overlap <= MAX_TILE and 2 * overlap <= min(tw, th)):
         raise _fail("header holds invalid values")
     cols, rows = h.grid
     if count != 3 + cols * rows:

@@ -51,9 +51,9 @@ def test_shipped_codec_quality_ladder(photo):
 
 def test_tiles_and_region_decode(tiny_codec, photo):
     img = Image.from_array(photo)
-    data = tiny_codec.encode(img, quality=2, tile=64)
+    data = tiny_codec.encode(img, quality=2, tile=64, overlap=0)
     h, streams = unpack(data)
-    assert h.grid == (3, 2) and len(streams) == 3 + 6
+    assert h.grid == (3, 2) and len(streams) == 3 + 6 and h.overlap == 0
     full = tiny_codec.decode(data)
     region = tiny_codec.decode(data, region=(70, 30, 50, 60))
     assert torch.equal(region.pixels, full.pixels[:, 30:90, 70:120])
@@ -62,6 +62,26 @@ def test_tiles_and_region_decode(tiny_codec, photo):
     assert torch.equal(corner.pixels, full.pixels[:, :64, :64])
     with pytest.raises(ValueError, match="not inside"):
         tiny_codec.decode(data, region=(100, 0, 60, 10))
+
+
+def test_overlapping_tiles_cross_fade_and_decode_regions(tiny_codec, photo):
+    from restore.codecs.codec import blend_weights
+
+    img = Image.from_array(photo)
+    data = tiny_codec.encode(img, quality=2, tile=64, overlap=8)
+    h, _ = unpack(data)
+    assert (h.tile_w, h.overlap, h.grid) == (48, 8, (4, 3))
+    assert h.coded_box(5) == (40, 40, 64, 60)     # an interior column codes exactly ``tile`` px; clipped at the bottom
+    total = torch.zeros(1, 100, 150)                         # the blend weights of all tiles sum to one
+    for i in range(12):
+        x, y, w, hh = h.coded_box(i)
+        total[:, y:y + hh, x:x + w] += blend_weights(h, i)
+    assert torch.allclose(total, torch.ones_like(total))
+    full = tiny_codec.decode(data)
+    assert torch.allclose(tiny_codec.decode(data, region=(37, 41, 30, 20)).pixels, full.pixels[:, 41:61, 37:67],
+                          atol=1e-6)
+    # an image that fits in one tile is coded whole, whatever the overlap
+    assert unpack(tiny_codec.encode(img, quality=2, overlap=16))[0].grid == (1, 1)
 
 
 def test_gray_alpha_16bit_and_metadata_survive(tiny_codec, photo, rng):
@@ -90,6 +110,8 @@ def test_quality_range_and_tile_errors(tiny_codec, photo):
         tiny_codec.encode(img, quality=0.5)
     with pytest.raises(ValueError, match="multiple of 64"):
         tiny_codec.encode(img, tile=100)
+    with pytest.raises(ValueError, match="overlap must be between 0 and 16"):
+        tiny_codec.encode(img, tile=64, overlap=20)
     with pytest.raises(ValueError, match="target bpp must be positive"):
         tiny_codec.encode(img, target_bpp=0)
 

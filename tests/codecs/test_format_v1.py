@@ -27,7 +27,7 @@ def test_committed_v1_sample_decodes_to_its_committed_pixels(v1_weights):
     assert data[:8] == MAGIC and data[8:10] == b"\x00\x01" and FORMAT_VERSION == 1
     h, _ = unpack(data)
     assert (h.model_id, h.width, h.height, h.channels, h.bit_depth, h.alpha) == ("codec-tiny", 100, 72, 3, 8, 1)
-    assert (h.quality, h.grid) == (2.5, (2, 2))
+    assert (h.quality, h.grid, h.tile_w, h.overlap) == (2.5, (3, 2), 48, 8)
     out = decode(data)
     expected = read_image(V1 / "sample.png")
     assert out.icc == b"restore-test-icc" * 8 and out.exif.startswith(b"Exif\x00\x00MM")

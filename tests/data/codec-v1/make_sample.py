@@ -3,7 +3,7 @@
     python tests/data/codec-v1/make_sample.py
 
 Writes a tiny trained codec (codec-tiny.safetensors + manifest.json), sample.rst (a 100×72 RGBA crop of the
-bundled astronaut with an ICC profile and EXIF, 2×2 tiles) and sample.png, its decoded pixels.
+bundled astronaut with an ICC profile and EXIF, 3×2 tiles of 48-px cells with 8 px of overlap) and sample.png, its decoded pixels.
 """
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def sample_image() -> Image:
 
 if __name__ == "__main__":
     make_tiny_codec(HERE)
-    data = encode(sample_image(), quality=2.5, tile=64)
+    data = encode(sample_image(), quality=2.5, tile=64, overlap=8)
     (HERE / "sample.rst").write_bytes(data)
     write_image(decode(data), HERE / "sample.png")
     print(f"sample.rst: {len(data)} bytes")
