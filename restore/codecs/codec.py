@@ -202,24 +202,26 @@ class LearnedCodec:
                      meta={"codec": h.model_id, "quality": h.quality})
 
 
-def _ramp(n: int, lo_blend: bool, hi_blend: bool, ov: int) -> torch.Tensor:
-    """1-D tile weights over ``n`` coded pixels: linear 0→1 over the 2·ov pixels where a neighbour overlaps."""
-    pos = torch.arange(n, dtype=torch.float32) + 0.5
-    r = torch.ones(n)
+def _ramp(start: int, n: int, cell: int, cell_len: int, limit: int, ov: int) -> torch.Tensor:
+    """1-D weights of ``n`` coded pixels from ``start``: 1 inside the cell, falling linearly to 0 over the
+    2·ov pixels centred on each cell edge that has a neighbour (measured from the cell, so the weights of two
+    neighbours sum to 1 even where the image border clips a coded box)."""
+    pos = torch.arange(start, start + n, dtype=torch.float64) + 0.5
+    r = torch.ones(n, dtype=torch.float64)
     if ov:
-        if lo_blend:
-            r = torch.minimum(r, (pos / (2 * ov)).clamp(0, 1))
-        if hi_blend:
-            r = torch.minimum(r, ((n - pos) / (2 * ov)).clamp(0, 1))
-    return r
+        if cell > 0:
+            r = torch.minimum(r, ((pos - (cell - ov)) / (2 * ov)).clamp(0, 1))
+        if cell + cell_len < limit:
+            r = torch.minimum(r, ((cell + cell_len + ov - pos) / (2 * ov)).clamp(0, 1))
+    return r.float()
 
 
 def blend_weights(h: Header, index: int) -> torch.Tensor:
     """1×h×w cross-fade weights of tile ``index``'s coded box; the weights of overlapping tiles sum to 1."""
     x, y, w, hh = h.coded_box(index)
     cx, cy, cw, ch = h.tile_box(index)
-    wx = _ramp(w, cx > 0, cx + cw < h.width, h.overlap)
-    wy = _ramp(hh, cy > 0, cy + ch < h.height, h.overlap)
+    wx = _ramp(x, w, cx, cw, h.width, h.overlap)
+    wy = _ramp(y, hh, cy, ch, h.height, h.overlap)
     return (wy[:, None] * wx[None, :])[None]
 
 
