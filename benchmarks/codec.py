@@ -119,7 +119,7 @@ def classical() -> dict[str, tuple[Callable, Callable, list]]:
         "JPEG 4:4:4": (*_pil("JPEG", "quality", subsampling=0), [5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95]),
         "JPEG 4:2:0": (*_pil("JPEG", "quality", subsampling=2), [5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95]),
         "WebP": (*_pil("WEBP", "quality", method=6), [2, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95]),
-        "AVIF": (*_pil("AVIF", "quality", speed=4), [5, 10, 20, 30, 40, 50, 60, 70, 80, 90]),
+        "AVIF": (*_pil("AVIF", "quality", speed=4), [10, 20, 30, 40, 50, 60, 70, 85]),
     }
     try:
         out["JPEG XL"] = (*_jxl(), [12.0, 8.0, 6.0, 4.0, 3.0, 2.0, 1.5, 1.0, 0.7, 0.5])
@@ -287,6 +287,25 @@ def plot_curves(curves: list[Curve], path: Path) -> None:
     fig.savefig(path, dpi=110)
 
 
+def record_metrics(model: str, curves: list[Curve]) -> None:
+    """Store the Kodak24 points and BD-rates in the model's manifest entry (shown by ``restore models``)."""
+    from restore.weights import Manifest
+
+    man = Manifest()
+    entry, _ = man.resolve(model)
+    mine = next(c for c in curves if c.name == OURS)
+    for q, b, p, e, d in zip(mine.settings, mine.bpp, mine.psnr, mine.enc_s, mine.dec_s):
+        entry.metrics[f"kodak24_q{q:g}_bpp"] = round(b, 4)
+        entry.metrics[f"kodak24_q{q:g}_psnr"] = round(p, 2)
+    entry.metrics["kodak24_encode_s_max"] = round(max(mine.enc_s), 2)
+    entry.metrics["kodak24_decode_s_max"] = round(max(mine.dec_s), 2)
+    for c in curves:
+        if c is not mine:
+            key = c.name.lower().replace(" ", "_").replace(":", "")
+            entry.metrics[f"kodak24_bd_rate_vs_{key}"] = round(bd_rate(c.bpp, c.psnr, mine.bpp, mine.psnr), 1)
+    man.save()
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default="codec")
@@ -315,6 +334,7 @@ def main(argv: list[str] | None = None) -> None:
         plot_curves(curves, plot)
         (RESULTS / "codec.json").write_text(json.dumps([vars(c) for c in curves], indent=1))
         write_section("codec", "## Learned codec (Kodak24)\n\n" + body)
+        record_metrics(args.model, curves)
 
 
 if __name__ == "__main__":

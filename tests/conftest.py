@@ -1,13 +1,9 @@
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ROOT / "examples"
-BENCH = ROOT.parent / "shared" / "data" / "bench"
+from helpers import BENCH, EXAMPLES, ROOT  # noqa: F401  (re-exported for fixtures)
 
 
 @pytest.fixture

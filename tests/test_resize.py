@@ -8,7 +8,7 @@ from restore.metrics import psnr_y
 from restore.resize import cubic, imresize, resize_matrix
 from restore.train.data import load_rgb_u8
 
-from conftest import BENCH
+from helpers import BENCH
 
 
 def test_cubic_kernel_values():

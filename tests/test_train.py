@@ -14,7 +14,7 @@ from restore.train.data import find_images, split_train_val
 from restore.train.loop import TrainConfig, cosine_lr
 from restore.weights import Manifest, build_model
 
-from conftest import BENCH, EXAMPLES
+from helpers import BENCH, EXAMPLES
 
 
 @pytest.fixture

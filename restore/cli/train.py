@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 import click
 
@@ -14,6 +15,39 @@ SR_LIMITS = ("Trained on clean photos downscaled with MATLAB bicubic: it restore
              "Small (CPU-trained) model: expect results between classic lightweight CNNs and large transformers.")
 
 
+def budget_options(default_id: str) -> Callable:
+    """--minutes, --total-minutes, --id and --init, shared by every ``train`` command."""
+    def wrap(fn: Callable) -> Callable:
+        for opt in reversed([
+            click.option("--minutes", type=float, default=30.0, show_default=True,
+                         help="Wall-clock budget of this run."),
+            click.option("--total-minutes", type=float, default=0.0,
+                         help="Length of the cosine schedule (default: --minutes); keep it when resuming a "
+                              "checkpoint."),
+            click.option("--id", "model_id", default=default_id, show_default=True, help="Manifest id to write."),
+            click.option("--init", default=None, help="Start from this manifest model's weights (continue training)."),
+        ]):
+            fn = opt(fn)
+        return fn
+    return wrap
+
+
+def run_options(fn: Callable) -> Callable:
+    """--precision, --data, --ckpt, --weights-dir and --threads, shared by every ``train`` command."""
+    for opt in reversed([
+        click.option("--precision", type=click.Choice(["auto", "bf16", "fp32"]), default="auto", show_default=True,
+                     help="auto: bf16 autocast where the CPU has native bf16 (AVX512-BF16/AMX), else fp32."),
+        click.option("--data", multiple=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+                     help="Training folders (default: ../shared/data/train/*)."),
+        click.option("--ckpt", type=click.Path(path_type=Path), default=None,
+                     help="Resumable checkpoint file (default: runs/<id>.pt)."),
+        click.option("--weights-dir", type=click.Path(file_okay=False, path_type=Path), default=None),
+        click.option("--threads", type=int, default=0),
+    ]):
+        fn = opt(fn)
+    return fn
+
+
 @cli.group("train")
 def train_group() -> None:
     """Train models on ../shared/data/train (never on benchmark sets)."""
@@ -22,25 +56,14 @@ def train_group() -> None:
 @train_group.command("sr")
 @click.option("--scale", "scales", default="2,3,4", show_default=True,
               help="Scale(s) trained into one shared-body model, comma separated.")
-@click.option("--minutes", type=float, default=30.0, show_default=True, help="Wall-clock budget of this run.")
-@click.option("--total-minutes", type=float, default=0.0,
-              help="Length of the cosine schedule (default: --minutes); keep it when resuming a checkpoint.")
-@click.option("--id", "model_id", default="srnet-sr-m", show_default=True, help="Manifest id to write.")
-@click.option("--init", default=None, help="Start from this manifest model's weights (continue training).")
+@budget_options("srnet-sr-m")
 @click.option("--body", default="res", show_default=True)
 @click.option("--channels", type=int, default=48, show_default=True)
 @click.option("--blocks", type=int, default=8, show_default=True)
 @click.option("--batch", type=int, default=16, show_default=True)
 @click.option("--patch", type=int, default=48, show_default=True, help="LR patch size.")
 @click.option("--lr", type=float, default=2e-3, show_default=True)
-@click.option("--precision", type=click.Choice(["auto", "bf16", "fp32"]), default="auto", show_default=True,
-              help="auto: bf16 autocast where the CPU has native bf16 (AVX512-BF16/AMX), else fp32.")
-@click.option("--data", multiple=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Training folders (default: ../shared/data/train/*).")
-@click.option("--ckpt", type=click.Path(path_type=Path), default=None,
-              help="Resumable checkpoint file (default: runs/<id>.pt).")
-@click.option("--weights-dir", type=click.Path(file_okay=False, path_type=Path), default=None)
-@click.option("--threads", type=int, default=0)
+@run_options
 def train_sr_command(scales, minutes, total_minutes, model_id, init, body, channels, blocks, batch, patch, lr,
                      precision, data, ckpt, weights_dir, threads) -> None:
     """Train the multi-scale SR model; writes weights/<id>.safetensors and its manifest entry."""
@@ -82,11 +105,7 @@ CODEC_LIMITS = ("Variable-rate learned codec trained on the CPU for RGB photos (
 
 
 @train_group.command("codec")
-@click.option("--minutes", type=float, default=30.0, show_default=True, help="Wall-clock budget of this run.")
-@click.option("--total-minutes", type=float, default=0.0,
-              help="Length of the cosine schedule (default: --minutes); keep it when resuming a checkpoint.")
-@click.option("--id", "model_id", default="codec-hp-s", show_default=True, help="Manifest id to write.")
-@click.option("--init", default=None, help="Start from this manifest model's weights (continue training).")
+@budget_options("codec-hp-s")
 @click.option("--lambda", "lambdas", default=None,
               help="Comma-separated RD weights, one per quality level (default: the 8-level ladder).")
 @click.option("--transform", default="gdn", show_default=True)
@@ -96,14 +115,7 @@ CODEC_LIMITS = ("Variable-rate learned codec trained on the CPU for RGB photos (
 @click.option("--batch", type=int, default=8, show_default=True)
 @click.option("--patch", type=int, default=128, show_default=True, help="Crop side (a multiple of 64).")
 @click.option("--lr", type=float, default=6e-4, show_default=True)
-@click.option("--precision", type=click.Choice(["auto", "bf16", "fp32"]), default="auto", show_default=True,
-              help="auto: bf16 autocast where the CPU has native bf16 (AVX512-BF16/AMX), else fp32.")
-@click.option("--data", multiple=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Training folders (default: ../shared/data/train/*).")
-@click.option("--ckpt", type=click.Path(path_type=Path), default=None,
-              help="Resumable checkpoint file (default: runs/<id>.pt).")
-@click.option("--weights-dir", type=click.Path(file_okay=False, path_type=Path), default=None)
-@click.option("--threads", type=int, default=0)
+@run_options
 def train_codec_command(minutes, total_minutes, model_id, init, lambdas, transform, channels, latent, res_blocks,
                         batch, patch, lr, precision, data, ckpt, weights_dir, threads) -> None:
     """Train the variable-rate codec; bakes its CDF tables and writes weights/<id>.safetensors."""

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import torch
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+from helpers import EXAMPLES  # noqa: E402,F401
 
 TINY = {"transform": "gdn", "channels": 16, "latent": 32, "slices": (4, 4, 8, 16), "hyper_channels": 16,
         "z_channels": 8, "lambdas": (0.002, 0.01, 0.05), "context_hidden": 32}

@@ -10,7 +10,7 @@ from restore.io import Image
 from restore.metrics import psnr_y
 from restore.train.data import load_rgb_u8
 
-from conftest import EXAMPLES
+from helpers import EXAMPLES
 
 
 def test_shipped_models_beat_bicubic_on_an_example_crop():

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parents[1] / "codecs"))
+sys.path[:0] = [str(HERE.parents[1] / "codecs"), str(HERE.parents[1])]
 os.environ["RESTORE_WEIGHTS_DIR"] = str(HERE)
 
 from tinycodec import EXAMPLES, make_tiny_codec  # noqa: E402
