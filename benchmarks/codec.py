@@ -28,6 +28,7 @@ import numpy as np
 import torch
 
 from benchmarks.common import ROOT, bench_images, machine_line, table, write_section
+from restore.metrics import bd_rate, bpp, ms_ssim, psnr
 
 RESULTS = ROOT / "benchmarks" / "results"
 OURS = "restore (ours)"
@@ -47,35 +48,16 @@ class Curve:
 
 # -- metrics ----------------------------------------------------------------------------------------------------
 def psnr_rgb(a: np.ndarray, b: np.ndarray) -> float:
-    mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
-    return float(10 * math.log10(255 ** 2 / max(mse, 1e-10)))
+    return psnr(torch.from_numpy(a), torch.from_numpy(b))
 
 
 def ms_ssim_rgb(a: np.ndarray, b: np.ndarray) -> float:
-    from pytorch_msssim import ms_ssim
-
-    t = lambda x: torch.from_numpy(x).permute(2, 0, 1)[None].double()  # noqa: E731
-    return float(ms_ssim(t(a), t(b), data_range=255))
+    return ms_ssim(torch.from_numpy(a).permute(2, 0, 1), torch.from_numpy(b).permute(2, 0, 1))
 
 
-def bd_rate(r1: list, p1: list, r2: list, p2: list) -> float:
-    """Average % rate change of curve 2 against curve 1 at equal PSNR (negative: curve 2 needs fewer bits)."""
-    from scipy.interpolate import PchipInterpolator
-
-    def fn(r, p):
-        order = np.argsort(p)
-        p, lr = np.asarray(p)[order], np.log(np.asarray(r))[order]
-        keep = np.concatenate([[True], np.diff(p) > 1e-9])
-        return PchipInterpolator(p[keep], lr[keep]), p[keep].min(), p[keep].max()
-
-    f1, lo1, hi1 = fn(r1, p1)
-    f2, lo2, hi2 = fn(r2, p2)
-    lo, hi = max(lo1, lo2), min(hi1, hi2)
-    if hi <= lo:
-        return float("nan")
-    grid = np.linspace(lo, hi, 200)
-    diff = np.trapezoid(f2(grid) - f1(grid), grid) / (hi - lo)
-    return float((math.exp(diff) - 1) * 100)
+def _db(msssim: list) -> list:
+    """MS-SSIM in dB, -10·log10(1 - MS-SSIM), the usual scale for BD-rates and plots."""
+    return [-10 * math.log10(max(1 - m, 1e-10)) for m in msssim]
 
 
 def rate_at(curve: Curve, psnr: float) -> float:
@@ -131,20 +113,20 @@ def classical() -> dict[str, tuple[Callable, Callable, list]]:
 def measure(name: str, encode: Callable, decode: Callable, settings: list, images: list[np.ndarray]) -> Curve:
     c = Curve(name)
     for s in settings:
-        bpp, ps, ms, te, td = [], [], [], [], []
+        rates, ps, ms, te, td = [], [], [], [], []
         for arr in images:
             t0 = time.perf_counter()
             data = encode(arr, s)
             t1 = time.perf_counter()
             out = decode(data)
             t2 = time.perf_counter()
-            bpp.append(8 * len(data) / (arr.shape[0] * arr.shape[1]))
+            rates.append(bpp(len(data), *arr.shape[:2]))
             ps.append(psnr_rgb(out, arr))
             ms.append(ms_ssim_rgb(out, arr))
             te.append(t1 - t0)
             td.append(t2 - t1)
         c.settings.append(s)
-        for lst, v in ((c.bpp, bpp), (c.psnr, ps), (c.msssim, ms), (c.enc_s, te), (c.dec_s, td)):
+        for lst, v in ((c.bpp, rates), (c.psnr, ps), (c.msssim, ms), (c.enc_s, te), (c.dec_s, td)):
             lst.append(float(np.mean(v)))
         print(f"{name:12s} {s!s:>5}: {c.bpp[-1]:.3f} bpp  {c.psnr[-1]:.2f} dB  MS-SSIM {c.msssim[-1]:.4f}  "
               f"enc {c.enc_s[-1]:.2f}s dec {c.dec_s[-1]:.2f}s", file=sys.stderr, flush=True)
@@ -241,7 +223,7 @@ def report(curves: list[Curve], n_images: int, uhd: list[list], seams: list[list
             r = rate_at(c, p)
             per_point.append("–" if math.isnan(r) else f"{(b / r - 1) * 100:+.0f}%")
         rows.append([c.name, f"{bd_rate(c.bpp, c.psnr, mine.bpp, mine.psnr):+.1f}%",
-                     f"{bd_rate(c.bpp, c.msssim, mine.bpp, mine.msssim):+.1f}%", " ".join(per_point)])
+                     f"{bd_rate(c.bpp, _db(c.msssim), mine.bpp, _db(mine.msssim)):+.1f}%", " ".join(per_point)])
     lines += [table(["against", "BD-rate (PSNR)", "BD-rate (MS-SSIM)",
                      "our rate vs theirs at each of our points, q1→q8 (– = outside their range)"], rows), ""]
     lines += ["**Our points** (mean over images; seconds per image, 2 threads, fp32):", ""]
@@ -273,7 +255,7 @@ def plot_curves(curves: list[Curve], path: Path) -> None:
     for c in curves:
         style = dict(lw=2.5, color="k") if c.name == OURS else dict(lw=1.2)
         axes[0].plot(c.bpp, c.psnr, marker="o", ms=3, label=c.name, **style)
-        axes[1].plot(c.bpp, [-10 * math.log10(1 - m) for m in c.msssim], marker="o", ms=3, label=c.name, **style)
+        axes[1].plot(c.bpp, _db(c.msssim), marker="o", ms=3, label=c.name, **style)
     for ax, ylabel in zip(axes, ["RGB PSNR (dB)", "MS-SSIM (dB)"]):
         ax.set_xlim(0, 2.0)
         ax.set_xlabel("bits per pixel (real file sizes)")

@@ -6,7 +6,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-__all__ = ["rgb_to_y", "psnr", "ssim", "psnr_y", "ssim_y", "shave"]
+__all__ = ["rgb_to_y", "psnr", "ssim", "psnr_y", "ssim_y", "shave", "ms_ssim", "bpp", "bd_rate"]
 
 
 def rgb_to_y(rgb: torch.Tensor) -> torch.Tensor:
@@ -53,3 +53,40 @@ def psnr_y(sr: torch.Tensor, hr: torch.Tensor, border: int) -> float:
 def ssim_y(sr: torch.Tensor, hr: torch.Tensor, border: int) -> float:
     """SSIM on the rounded MATLAB Y channel with ``border`` pixels cropped."""
     return ssim(rgb_to_y(sr).round(), rgb_to_y(hr).round(), border=border)
+
+
+def ms_ssim(a: torch.Tensor, b: torch.Tensor, peak: float = 255.0) -> float:
+    """Multi-scale SSIM (Wang et al. 2003, five scales, the standard weights) of two C×H×W images, via
+    pytorch_msssim (a compressai dependency); images need sides above 160 pixels."""
+    from pytorch_msssim import ms_ssim as _ms_ssim
+
+    return float(_ms_ssim(a.double()[None], b.double()[None], data_range=peak))
+
+
+def bpp(num_bytes: int, height: int, width: int) -> float:
+    """Bits per pixel of a file of ``num_bytes`` for an image of ``height`` × ``width``."""
+    return 8.0 * num_bytes / (height * width)
+
+
+def bd_rate(rate_ref: list, dist_ref: list, rate_test: list, dist_test: list) -> float:
+    """Bjøntegaard delta rate (%) of the test curve against the reference: PCHIP interpolation of log-rate
+    over distortion (PSNR or MS-SSIM dB), averaged over the overlapping range. Negative: the test codec needs
+    fewer bits for the same quality. NaN when the curves do not overlap."""
+    import numpy as np
+    from scipy.interpolate import PchipInterpolator
+
+    def curve(r, d):
+        d, lr = np.asarray(d, dtype=np.float64), np.log(np.asarray(r, dtype=np.float64))
+        order = np.argsort(d)
+        d, lr = d[order], lr[order]
+        keep = np.concatenate([[True], np.diff(d) > 1e-9])
+        return PchipInterpolator(d[keep], lr[keep]), d[keep][0], d[keep][-1]
+
+    f_ref, lo_ref, hi_ref = curve(rate_ref, dist_ref)
+    f_test, lo_test, hi_test = curve(rate_test, dist_test)
+    lo, hi = max(lo_ref, lo_test), min(hi_ref, hi_test)
+    if hi <= lo:
+        return float("nan")
+    grid = np.linspace(lo, hi, 201)
+    diff = np.trapezoid(f_test(grid) - f_ref(grid), grid) / (hi - lo)
+    return float((math.exp(diff) - 1) * 100)

@@ -1,5 +1,6 @@
 import math
 
+import pytest
 import torch
 
 from restore.metrics import psnr, psnr_y, rgb_to_y, ssim
@@ -31,3 +32,27 @@ def test_ssim_identity_and_noise():
     assert abs(ssim(a, a) - 1) < 1e-9
     noisy = (a + 40 * torch.randn(1, 32, 32, generator=g)).clamp(0, 255)
     assert ssim(a, noisy) < 0.9
+
+
+def test_bd_rate_of_a_scaled_curve_and_no_overlap():
+    from restore.metrics import bd_rate
+
+    rate = [0.2, 0.4, 0.8, 1.6]
+    psnr = [28.0, 31.0, 34.0, 37.0]
+    assert bd_rate(rate, psnr, [r * 0.8 for r in rate], psnr) == pytest.approx(-20.0, abs=1e-6)
+    assert bd_rate(rate, psnr, [r * 1.5 for r in rate], psnr) == pytest.approx(50.0, abs=1e-6)
+    # one dB better everywhere on a 3 dB-per-doubling curve: 2**(-1/3) - 1 of the bits
+    assert bd_rate(rate, psnr, rate, [p + 1 for p in psnr]) == pytest.approx((2 ** (-1 / 3) - 1) * 100, abs=0.5)
+    assert math.isnan(bd_rate(rate, psnr, rate, [p + 20 for p in psnr]))
+
+
+def test_ms_ssim_identity_and_degradation():
+    from restore.metrics import bpp, ms_ssim
+
+    g = torch.Generator().manual_seed(0)
+    a = torch.rand(3, 192, 192, generator=g) * 255
+    assert ms_ssim(a, a) == pytest.approx(1.0)
+    noise = torch.randn(3, 192, 192, generator=g)
+    light, heavy = (ms_ssim(a, (a + noise * s).clamp(0, 255)) for s in (10, 40))
+    assert 1 > light > heavy > 0.5
+    assert bpp(1000, 100, 80) == 1.0
