@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 from pathlib import Path
 
 import torch
 
+from benchmarks.common import record_run
 from restore.runtime import resolve_precision
 from restore.train.codec import CodecRecipe, train_codec
 from restore.train.data import default_train_dirs
@@ -52,15 +52,7 @@ def main() -> None:
         recipe = CodecRecipe(**spec["recipe"])
         cfg = TrainConfig(minutes=args.minutes, lr=spec["lr"], bf16=bf16, val_every_s=1e9, ckpt_every_s=1e9,
                           warmup_steps=200, threads=args.threads, log=lambda s: print(f"[{name}] {s}", flush=True))
-        torch.manual_seed(0)
-        t = time.time()
-        model, trainer, _ = train_codec(recipe, cfg, default_train_dirs())
-        rec = {"config": name, "minutes": args.minutes, "steps": trainer.step, "bf16": bf16,
-               "params": sum(p.numel() for p in model.parameters()), **trainer.history[-1],
-               "wall_s": round(time.time() - t, 1)}
-        print(json.dumps(rec), flush=True)
-        with open(args.out, "a") as f:
-            f.write(json.dumps(rec) + "\n")
+        record_run(name, args.minutes, args.out, lambda: train_codec(recipe, cfg, default_train_dirs()), bf16=bf16)
 
 
 def report(path: Path, note: str = "") -> None:

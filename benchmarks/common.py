@@ -1,6 +1,7 @@
 """Helpers shared by the benchmark scripts: bench data location, timing, BENCHMARKS.md sections."""
 from __future__ import annotations
 
+import json
 import os
 import platform
 import re
@@ -14,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT.parent / "shared" / "data" / "bench"
 BENCHMARKS_MD = ROOT / "BENCHMARKS.md"
 
-__all__ = ["BENCH_DIR", "bench_images", "median_time", "write_section", "machine_line", "table"]
+__all__ = ["BENCH_DIR", "bench_images", "median_time", "write_section", "machine_line", "table", "record_run"]
 
 
 def bench_images(name: str) -> list[Path]:
@@ -59,3 +60,20 @@ def write_section(key: str, body: str) -> None:
     text = pat.sub(lambda _: block, text) if pat.search(text) else text.rstrip() + "\n\n" + block + "\n"
     BENCHMARKS_MD.write_text(text)
     print(f"updated {BENCHMARKS_MD} [{key}]", file=sys.stderr)
+
+
+def record_run(name: str, minutes: float, out: str, train: Callable[[], tuple], **extra) -> dict:
+    """Train one recipe configuration from seed 0 (``train()`` returns model, trainer, facts), append its final
+    validation record to the JSON-lines file ``out`` and return it."""
+    import torch
+
+    torch.manual_seed(0)
+    t = time.time()
+    model, trainer, _ = train()
+    rec = {"config": name, "minutes": minutes, "steps": trainer.step, **extra,
+           "params": sum(p.numel() for p in model.parameters()), **trainer.history[-1],
+           "wall_s": round(time.time() - t, 1)}
+    print(json.dumps(rec), flush=True)
+    with open(out, "a") as f:
+        f.write(json.dumps(rec) + "\n")
+    return rec

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 from pathlib import Path
 
 import torch
 
+from benchmarks.common import record_run
 from restore.train.data import default_train_dirs
 from restore.train.loop import TrainConfig
 from restore.train.sr import SRRecipe, train_sr
@@ -53,16 +53,8 @@ def main() -> None:
         recipe = SRRecipe(**rkw)
         cfg = TrainConfig(minutes=args.minutes, bf16=spec["bf16"], val_every_s=args.val_every, ckpt_every_s=1e9,
                           warmup_steps=100, log=lambda s: print(f"[{name}] {s}", flush=True))
-        torch.manual_seed(0)
-        t = time.time()
-        model, trainer, _ = train_sr(recipe, cfg, default_train_dirs(),
-                                     ckpt=Path(args.ckpt_dir) / f"{name}.pt" if args.ckpt_dir else None)
-        rec = {"config": name, "minutes": args.minutes, "steps": trainer.step,
-               "params": sum(p.numel() for p in model.parameters()), **trainer.history[-1],
-               "wall_s": round(time.time() - t, 1)}
-        print(json.dumps(rec), flush=True)
-        with open(args.out, "a") as f:
-            f.write(json.dumps(rec) + "\n")
+        ckpt = Path(args.ckpt_dir) / f"{name}.pt" if args.ckpt_dir else None
+        record_run(name, args.minutes, args.out, lambda: train_sr(recipe, cfg, default_train_dirs(), ckpt=ckpt))
 
 
 def report(path: Path, note: str = "") -> None:

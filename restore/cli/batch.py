@@ -8,7 +8,7 @@ from typing import Any, Callable, Optional
 
 import click
 
-from restore.io import READ_EXTS, WRITE_EXTS, Image, ImageError, first_line, read_image, write_image
+from restore.io import READ_EXTS, WRITE_EXTS, ImageError, first_line, read_image, write_image
 
 __all__ = ["BatchOptions", "plan_outputs", "run_batch", "batch_options"]
 
