@@ -134,14 +134,23 @@ def train_codec_command(minutes, total_minutes, model_id, init, lambdas, transfo
         raise click.UsageError("no training data: pass --data or put it in ../shared/data/train/")
     root = weights_dir or default_weights_dir()
     prior = net = None
+    arch = {"transform": transform, "channels": channels, "latent": latent, "hyper_channels": channels,
+            "slices": (latent // 8, latent // 8, latent // 4, latent // 2), "res_blocks": res_blocks}
     if init:
         prior, _ = Manifest(root).resolve(init)
         net = build_model(prior, root).train()
         for p in net.parameters():
             p.requires_grad_(True)
-    latent_slices = (latent // 8, latent // 8, latent // 4, latent // 2)
-    recipe = CodecRecipe(transform=transform, channels=channels, latent=latent, slices=latent_slices,
-                         hyper_channels=channels, res_blocks=res_blocks, lambdas=lam, batch=batch, patch=patch)
+        arch = {k: prior.kwargs[k] for k in (*arch, "z_channels")}     # the architecture is the prior's
+        arch["slices"] = tuple(arch["slices"])
+        if lambdas:       # re-target the levels (e.g. a lower λ for quality 1); the gain vectors keep training
+            if len(lam) != net.levels:
+                raise click.UsageError(f"--lambda needs {net.levels} values, one per quality level of {init}")
+            net.lambdas = lam
+            net.arch_spec[1]["lambdas"] = list(lam)
+        else:
+            lam = net.lambdas
+    recipe = CodecRecipe(**arch, lambdas=lam, batch=batch, patch=patch)
     precision = resolve_precision(precision)
     cfg = TrainConfig(minutes=minutes, total_minutes=total_minutes, lr=lr, bf16=precision == "bf16",
                       warmup_steps=500, threads=threads, log=lambda s: click.echo(s, err=True))

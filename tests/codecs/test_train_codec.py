@@ -32,6 +32,16 @@ def test_train_codec_exports_working_weights_and_continues(tmp_path, monkeypatch
     out = decode(encode(photo, quality=2))            # the baked tables ship with the weights
     assert out.to_array().shape == photo.shape
     (tmp_path / "run.pt").unlink()
-    assert main([str(a) for a in args + ["--init", "codec-test"]]) == 0
-    t2 = Manifest(wdir).resolve("codec-test")[0].training
+    # continue with a re-targeted ladder (a lower λ for quality 1); the architecture stays the prior's
+    args2 = [a for a in args if a not in ("--channels", "16")] + ["--init", "codec-test"]
+    args2[args2.index("0.004,0.02,0.1")] = "0.002,0.02,0.1"
+    assert main([str(a) for a in args2]) == 0
+    entry2 = Manifest(wdir).resolve("codec-test")[0]
+    t2 = entry2.training
     assert t2["runs"] == 2 and t2["steps"] > t1["steps"]
+    assert entry2.kwargs["lambdas"] == [0.002, 0.02, 0.1] and entry2.kwargs["channels"] == 16
+    assert t2["recipe"]["channels"] == 16
+    bad = args2[:]
+    bad[bad.index("0.002,0.02,0.1")] = "0.002,0.02"
+    assert main([str(a) for a in bad]) != 0
+    assert "--lambda needs 3 values" in capsys.readouterr().err
