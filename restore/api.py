@@ -38,6 +38,10 @@ def load(name: str, scale: Optional[int] = None, precision: str = "auto"):
 
             scale = scale or max(entry.scales)
             model = SRModel(net, scale, precision, entry)
+        elif entry.task == "denoise":
+            from restore.tasks.denoise import DenoiseModel
+
+            model = DenoiseModel(net, precision, entry)
         elif entry.task == "codec":
             from restore.codecs.codec import LearnedCodec
 

@@ -56,7 +56,8 @@ class Registry(Generic[T]):
 BACKBONES: Registry = Registry("backbone", ("restore.backbones.conv",))
 HEADS: Registry = Registry("head", ("restore.layers.upsample",))
 # whole networks as named in the weights manifest (``arch`` + ``kwargs``)
-ARCHS: Registry = Registry("architecture", ("restore.tasks.srnet", "restore.codecs.model"))
+ARCHS: Registry = Registry("architecture", ("restore.tasks.srnet", "restore.tasks.denoisenet",
+                                             "restore.codecs.model"))
 
 
 def build_backbone(name: str, **kwargs) -> nn.Module:

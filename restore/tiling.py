@@ -30,12 +30,18 @@ def reflect_index(start: int, stop: int, n: int) -> torch.Tensor:
     return torch.where(idx < n, idx, period - idx)
 
 
-def tile_starts(length: int, tile: int, step: int) -> list[int]:
-    """Start offsets of cores of size ``tile`` every ``step`` pixels, the last one flush with the end."""
+def tile_starts(length: int, tile: int, step: int, multiple: int = 1) -> list[int]:
+    """Start offsets of cores of size ``tile`` every ``step`` pixels, the last one flush with the end.
+
+    With ``multiple`` > 1 every start is a multiple of it (the last core then runs to the end and may be up
+    to ``multiple - 1`` pixels longer), so models that work on a 2×2 grid see the same grid in every tile.
+    """
     if length <= tile:
         return [0]
     starts = list(range(0, length - tile, step))
-    starts.append(length - tile)
+    last = (length - tile) // multiple * multiple
+    if last > starts[-1]:
+        starts.append(last)
     return starts
 
 
@@ -80,15 +86,18 @@ class Tiler:
         _, h, w = x.shape
         s, blend = self.scale, min(self.blend, self.tile // 2)
         tile = max(self.tile, 2 * blend + 1)
-        ys = tile_starts(h, tile, tile - blend)
-        xs = tile_starts(w, tile, tile - blend)
+        m = self.multiple
+        if m > 1 and (tile % m or blend % m or self.overlap % m):
+            raise ValueError(f"tile, blend and overlap must be multiples of {m}")
+        ys = tile_starts(h, tile, tile - blend, m)
+        xs = tile_starts(w, tile, tile - blend, m)
         out: Optional[torch.Tensor] = None
         wsum = torch.zeros(1, h * s, w * s) if blend else None
         total, done = len(ys) * len(xs), 0
         for y0 in ys:
-            y1 = min(y0 + tile, h)
+            y1 = h if y0 == ys[-1] else min(y0 + tile, h)
             for x0 in xs:
-                x1 = min(x0 + tile, w)
+                x1 = w if x0 == xs[-1] else min(x0 + tile, w)
                 cy0, cy1, cx0, cx1 = y0 - self.overlap, y1 + self.overlap, x0 - self.overlap, x1 + self.overlap
                 if self.pad == "reflect":
                     patch = x[:, reflect_index(cy0, cy1, h)][:, :, reflect_index(cx0, cx1, w)]

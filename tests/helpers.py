@@ -6,3 +6,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 BENCH = ROOT.parent / "shared" / "data" / "bench"
+
+
+def train_folder(root: Path, count: int, height: int, width: int, step: tuple[int, int] = (20, 40)):
+    """A folder of ``count`` overlapping crops of the bundled coffee photo, as a tiny training set;
+    returns (folder, the full photo as an H×W×3 uint8 array)."""
+    import numpy as np
+    from PIL import Image as PILImage
+
+    d = root / "train"
+    d.mkdir()
+    src = np.asarray(PILImage.open(EXAMPLES / "coffee.png").convert("RGB"))
+    for i in range(count):
+        y, x = i * step[0], i * step[1]
+        PILImage.fromarray(src[y:y + height, x:x + width]).save(d / f"img{i}.png")
+    return d, src

@@ -48,6 +48,29 @@ def run_options(fn: Callable) -> Callable:
     return fn
 
 
+def _start(data: tuple, weights_dir, init: str | None):
+    """(training folders, weights folder, prior manifest entry or None, its network in training mode or None)."""
+    from restore.train.data import default_train_dirs
+    from restore.weights import Manifest, build_model, weights_dir as default_weights_dir
+
+    dirs = list(data) or default_train_dirs()
+    if not dirs:
+        raise click.UsageError("no training data: pass --data or put it in ../shared/data/train/")
+    root = weights_dir or default_weights_dir()
+    prior = net = None
+    if init:
+        prior, _ = Manifest(root).resolve(init)
+        net = build_model(prior, root).train()
+        for p in net.parameters():
+            p.requires_grad_(True)
+    return dirs, root, prior, net
+
+
+def _finish(entry, root) -> None:
+    click.echo(f"wrote {entry.path(root)} ({entry.training['steps']} steps, "
+               f"{entry.training['cpu_minutes']:.1f} min in total)", err=True)
+
+
 @cli.group("train")
 def train_group() -> None:
     """Train models on ../shared/data/train (never on benchmark sets)."""
@@ -67,25 +90,12 @@ def train_group() -> None:
 def train_sr_command(scales, minutes, total_minutes, model_id, init, body, channels, blocks, batch, patch, lr,
                      precision, data, ckpt, weights_dir, threads) -> None:
     """Train the multi-scale SR model; writes weights/<id>.safetensors and its manifest entry."""
-    from restore.train.data import default_train_dirs
     from restore.train.export import export_model
     from restore.train.loop import TrainConfig
     from restore.train.sr import SRRecipe, train_sr
-    from restore.weights import Manifest, build_model, weights_dir as default_weights_dir
 
     scale_t = tuple(sorted(int(s) for s in scales.split(",")))
-    dirs = list(data) or default_train_dirs()
-    if not dirs:
-        raise click.UsageError("no training data: pass --data or put it in ../shared/data/train/")
-    root = weights_dir or default_weights_dir()
-    prior = None
-    net = None
-    if init:
-        prior, _ = Manifest(root).resolve(init)
-        net = build_model(prior, root)
-        net.train()
-        for p in net.parameters():
-            p.requires_grad_(True)
+    dirs, root, prior, net = _start(data, weights_dir, init)
     recipe = SRRecipe(body=body, channels=channels, blocks=blocks, scales=scale_t, batch=batch, lr_patch=patch)
     precision = resolve_precision(precision)
     cfg = TrainConfig(minutes=minutes, total_minutes=total_minutes, lr=lr, bf16=precision == "bf16",
@@ -95,8 +105,7 @@ def train_sr_command(scales, minutes, total_minutes, model_id, init, body, chann
     entry = export_model(model, trainer, facts, model_id=model_id, task="sr", root=root, prior=prior,
                          scales=list(scale_t), aliases=[f"sr-x{s}" for s in scale_t],
                          recipe=vars(recipe) | {"precision": precision, "lr": lr}, notes=SR_LIMITS)
-    click.echo(f"wrote {entry.path(root)} ({entry.training['steps']} steps, "
-               f"{entry.training['cpu_minutes']:.1f} min in total)", err=True)
+    _finish(entry, root)
 
 
 CODEC_LIMITS = ("Variable-rate learned codec trained on the CPU for RGB photos (MSE). Qualities 1-8 span about "
@@ -121,26 +130,16 @@ def train_codec_command(minutes, total_minutes, model_id, init, lambdas, transfo
     """Train the variable-rate codec; bakes its CDF tables and writes weights/<id>.safetensors."""
     from restore.codecs.model import LAMBDAS
     from restore.train.codec import CodecRecipe, train_codec
-    from restore.train.data import default_train_dirs
     from restore.train.export import export_model
     from restore.train.loop import TrainConfig
-    from restore.weights import Manifest, build_model, weights_dir as default_weights_dir
 
     if patch % 64:
         raise click.UsageError("--patch must be a multiple of 64")
     lam = tuple(float(v) for v in lambdas.split(",")) if lambdas else LAMBDAS
-    dirs = list(data) or default_train_dirs()
-    if not dirs:
-        raise click.UsageError("no training data: pass --data or put it in ../shared/data/train/")
-    root = weights_dir or default_weights_dir()
-    prior = net = None
+    dirs, root, prior, net = _start(data, weights_dir, init)
     arch = {"transform": transform, "channels": channels, "latent": latent, "hyper_channels": channels,
             "slices": (latent // 8, latent // 8, latent // 4, latent // 2), "res_blocks": res_blocks}
-    if init:
-        prior, _ = Manifest(root).resolve(init)
-        net = build_model(prior, root).train()
-        for p in net.parameters():
-            p.requires_grad_(True)
+    if prior is not None:
         arch = {k: prior.kwargs[k] for k in (*arch, "z_channels")}     # the architecture is the prior's
         arch["slices"] = tuple(arch["slices"])
         if lambdas:       # re-target the levels (e.g. a lower λ for quality 1); the gain vectors keep training
@@ -160,5 +159,42 @@ def train_codec_command(minutes, total_minutes, model_id, init, lambdas, transfo
     entry = export_model(model, trainer, facts, model_id=model_id, task="codec", root=root, prior=prior,
                          scales=[], aliases=["codec"], recipe=vars(recipe) | {"precision": precision, "lr": lr},
                          notes=CODEC_LIMITS)
-    click.echo(f"wrote {entry.path(root)} ({entry.training['steps']} steps, "
-               f"{entry.training['cpu_minutes']:.1f} min in total)", err=True)
+    _finish(entry, root)
+
+
+DENOISE_LIMITS = ("Colour denoiser trained on synthetic noise: Gaussian σ 0-75 and a Poisson-Gaussian camera model "
+                  "behind a simple ISP. Give --sigma (8-bit units) when the level is known; blind mode estimates "
+                  "a per-pixel level. Small (CPU-trained) model.")
+
+
+@train_group.command("denoise")
+@budget_options("denoisenet-denoise-s")
+@click.option("--body", default="res", show_default=True)
+@click.option("--channels", type=int, default=48, show_default=True)
+@click.option("--blocks", type=int, default=8, show_default=True)
+@click.option("--batch", type=int, default=16, show_default=True)
+@click.option("--patch", type=int, default=64, show_default=True, help="Crop side (even).")
+@click.option("--lr", type=float, default=1e-3, show_default=True)
+@run_options
+def train_denoise_command(minutes, total_minutes, model_id, init, body, channels, blocks, batch, patch, lr,
+                          precision, data, ckpt, weights_dir, threads) -> None:
+    """Train the blind/non-blind colour denoiser; writes weights/<id>.safetensors and its manifest entry."""
+    from restore.train.denoise import DenoiseRecipe, train_denoise
+    from restore.train.export import export_model
+    from restore.train.loop import TrainConfig
+
+    if patch % 2:
+        raise click.UsageError("--patch must be even")
+    dirs, root, prior, net = _start(data, weights_dir, init)
+    if prior is not None:
+        body, channels, blocks = prior.kwargs["body"], prior.kwargs["body_kwargs"]["channels"], \
+            prior.kwargs["body_kwargs"]["blocks"]
+    recipe = DenoiseRecipe(body=body, channels=channels, blocks=blocks, batch=batch, patch=patch)
+    precision = resolve_precision(precision)
+    cfg = TrainConfig(minutes=minutes, total_minutes=total_minutes, lr=lr, bf16=precision == "bf16",
+                      threads=threads, log=lambda s: click.echo(s, err=True))
+    model, trainer, facts = train_denoise(recipe, cfg, dirs, ckpt=ckpt or Path("runs") / f"{model_id}.pt", init=net)
+    entry = export_model(model, trainer, facts, model_id=model_id, task="denoise", root=root, prior=prior,
+                         scales=[], aliases=["denoise"], recipe=vars(recipe) | {"precision": precision, "lr": lr},
+                         notes=DENOISE_LIMITS)
+    _finish(entry, root)

@@ -23,6 +23,7 @@ class TaskModel:
     """
 
     scale: int = 1
+    multiple: int = 1                 # the network wants tile sides (and tile positions) divisible by this
     bytes_per_pixel: float = 2048.0   # activation bytes per input pixel, for --tile auto
 
     def __init__(self, net: nn.Module, precision: str = "auto", entry=None):
@@ -50,27 +51,32 @@ class TaskModel:
 
     # -- shared machinery
     def tiler(self, tile: Union[int, str, None] = "auto") -> Tiler:
-        overlap = self.receptive_radius
+        m = self.multiple
+        overlap = -(-self.receptive_radius // m) * m
         if tile in (None, "auto", 0):
-            size = auto_tile(DEFAULT_TILE_BUDGET, self.bytes_per_pixel * (self.scale ** 2 / 4 + 1), overlap)
+            size = auto_tile(DEFAULT_TILE_BUDGET, self.bytes_per_pixel * (self.scale ** 2 / 4 + 1), overlap, m)
         else:
             size = int(tile)
             if size < 16:
                 raise ValueError(f"tile must be at least 16 pixels, not {size}")
-        return Tiler(tile=size, overlap=overlap, scale=self.scale)
+            size -= size % m
+        return Tiler(tile=size, overlap=overlap, scale=self.scale, multiple=m)
 
-    def _run(self, x: torch.Tensor) -> torch.Tensor:
+    def _run(self, x: torch.Tensor, forward: Callable[[torch.Tensor], torch.Tensor]) -> torch.Tensor:
         if self.precision == "bf16":
             x = x.contiguous(memory_format=torch.channels_last)
         with torch.inference_mode(), autocast(self.precision):
-            return self.forward(x).float()
+            return forward(x).float()
 
     def run_tensor(self, x: torch.Tensor, tile: Union[int, str, None] = "auto",
-                   progress: Optional[Callable[[int, int], None]] = None) -> torch.Tensor:
-        """C×H×W float in [0, 1] (C = 1 or 3) → processed C×H'×W', tiled."""
+                   progress: Optional[Callable[[int, int], None]] = None,
+                   forward: Optional[Callable[[torch.Tensor], torch.Tensor]] = None) -> torch.Tensor:
+        """C×H×W float in [0, 1] (C = 1 or 3) → processed C×H'×W', tiled (``forward`` defaults to
+        :meth:`forward`; tasks with per-call options pass a closure, which keeps calls thread-safe)."""
         gray = x.shape[0] == 1
         rgb = x.expand(3, -1, -1) if gray else x
-        out = self.tiler(tile).run(self._run, rgb, progress)
+        fn = forward or self.forward
+        out = self.tiler(tile).run(lambda t: self._run(t, fn), rgb, progress)
         out = out.clamp_(0, 1)
         return out.mean(0, keepdim=True) if gray else out
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import math
-import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -10,11 +9,11 @@ import torch
 import torch.nn as nn
 
 from restore.codecs.model import LAMBDAS, CodecNet
-from restore.train.data import find_images, load_rgb_u8, split_train_val
+from restore.train.data import load_crop_data
 from restore.train.loop import TrainConfig, Trainer
-from restore.train.patches import dihedral
+from restore.train.patches import RandomCrops
 
-__all__ = ["CodecRecipe", "CodecCrops", "rd_loss", "validate_codec", "train_codec"]
+__all__ = ["CodecRecipe", "rd_loss", "validate_codec", "train_codec"]
 
 
 @dataclass
@@ -36,27 +35,6 @@ class CodecRecipe:
         return {"transform": self.transform, "channels": self.channels, "latent": self.latent,
                 "slices": tuple(self.slices), "hyper_channels": self.hyper_channels, "z_channels": self.z_channels,
                 "lambdas": tuple(self.lambdas), "res_blocks": self.res_blocks}
-
-
-class CodecCrops:
-    """Random dihedral crops from in-memory uint8 images."""
-
-    def __init__(self, images: list[torch.Tensor], seed: int = 0):
-        self.images = [im for im in images if min(im.shape[-2:]) >= 64]
-        self.rng = random.Random(seed)
-
-    def batch(self, n: int, patch: int) -> torch.Tensor:
-        out = []
-        for _ in range(n):
-            im = self.images[self.rng.randrange(len(self.images))]
-            h, w = im.shape[-2:]
-            p = min(patch, h, w) // 64 * 64
-            y, x = self.rng.randrange(h - p + 1), self.rng.randrange(w - p + 1)
-            crop = dihedral(im[:, y:y + p, x:x + p], self.rng.randrange(8))
-            if p < patch:       # tiny images: reflect up to the patch size
-                crop = nn.functional.pad(crop[None].float(), (0, patch - p, 0, patch - p), mode="reflect")[0]
-            out.append(crop.float() / 255)
-        return torch.stack(out)
 
 
 def rd_loss(out: dict, x: torch.Tensor, lambdas: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -90,17 +68,8 @@ def validate_codec(model: CodecNet, crops: list[torch.Tensor], levels: tuple[int
 def train_codec(recipe: CodecRecipe, cfg: TrainConfig, dirs: list[Path], ckpt: Path | None = None,
                 init: CodecNet | None = None, val_fraction: float = 0.05) -> tuple[CodecNet, Trainer, dict]:
     """Train (or continue) the codec; returns the EMA model (not yet baked), the trainer and data facts."""
-    paths = find_images(dirs)
-    train_paths, val_paths = split_train_val(paths, val_fraction)
-    cfg.log(f"{len(train_paths)} training images, {len(val_paths)} held out for validation")
-    data = CodecCrops([load_rgb_u8(p) for p in train_paths])
-    val = []
-    for p in val_paths:        # centre crops, ``val_crop`` a side (smaller images: the largest multiple of 64)
-        im = load_rgb_u8(p)
-        h, w = im.shape[-2:]
-        c = min(recipe.val_crop, min(h, w) // 64 * 64)
-        if c:
-            val.append(im[:, (h - c) // 2:(h - c) // 2 + c, (w - c) // 2:(w - c) // 2 + c].float() / 255)
+    d = load_crop_data(dirs, recipe.val_crop, 64, cfg.log, val_fraction)
+    data, val = RandomCrops(d.train, multiple=64), d.val
     model = init if init is not None else CodecNet(**recipe.model_kwargs())
     trainer = Trainer(model, cfg, ckpt)
     lambdas = torch.tensor(recipe.lambdas)
@@ -120,6 +89,4 @@ def train_codec(recipe: CodecRecipe, cfg: TrainConfig, dirs: list[Path], ckpt: P
         return validate_codec(m, val, val_levels)
 
     trainer.fit(step, val_fn)
-    facts = {"train_images": len(train_paths), "val_images": len(val_paths),
-             "data": sorted({str(p.parent.name) for p in train_paths})}
-    return trainer.ema, trainer, facts
+    return trainer.ema, trainer, d.facts

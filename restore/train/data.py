@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
 from PIL import Image as PILImage
 
-__all__ = ["IMAGE_EXTS", "find_images", "split_train_val", "load_rgb_u8", "default_train_dirs"]
+__all__ = ["IMAGE_EXTS", "find_images", "split_train_val", "load_rgb_u8", "default_train_dirs", "CropData",
+           "load_crop_data"]
 
 IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp"}
 
@@ -46,3 +49,29 @@ def load_rgb_u8(path: Path) -> torch.Tensor:
     with PILImage.open(path) as im:
         arr = np.asarray(im.convert("RGB"))
     return torch.from_numpy(arr.copy()).permute(2, 0, 1).contiguous()
+
+
+@dataclass
+class CropData:
+    """Training images (uint8, in memory), validation centre crops (float, [0, 1]) and facts for the manifest."""
+    train: list
+    val: list
+    facts: dict
+
+
+def load_crop_data(dirs: list[Path], val_crop: int, multiple: int, log: Callable[[str], None],
+                   val_fraction: float = 0.05) -> CropData:
+    """Split ``dirs`` into training images and validation centre crops of ``val_crop`` pixels (smaller
+    images: their largest square, rounded down to ``multiple``)."""
+    train_paths, val_paths = split_train_val(find_images(dirs), val_fraction)
+    log(f"{len(train_paths)} training images, {len(val_paths)} held out for validation")
+    val = []
+    for p in val_paths:
+        im = load_rgb_u8(p)
+        h, w = im.shape[-2:]
+        c = min(val_crop, h, w) // multiple * multiple
+        if c:
+            val.append(im[:, (h - c) // 2:(h - c) // 2 + c, (w - c) // 2:(w - c) // 2 + c].float() / 255)
+    facts = {"train_images": len(train_paths), "val_images": len(val_paths),
+             "data": sorted({str(p.parent.name) for p in train_paths})}
+    return CropData([load_rgb_u8(p) for p in train_paths], val, facts)

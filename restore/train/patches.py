@@ -1,11 +1,14 @@
 """Random paired patches for SR training, with the 8 dihedral augmentations."""
 from __future__ import annotations
 
+import random
+
 import torch
+import torch.nn.functional as F
 
 from restore.degrade import bicubic_downscale, mod_crop
 
-__all__ = ["dihedral", "SRPairs"]
+__all__ = ["dihedral", "SRPairs", "RandomCrops"]
 
 
 def dihedral(x: torch.Tensor, k: int) -> torch.Tensor:
@@ -42,3 +45,29 @@ class SRPairs:
             lrs.append(dihedral(lr[:, y:y + lr_patch, x:x + lr_patch], k))
             hrs.append(dihedral(self.hr[i][:, y * scale:y * scale + hp, x * scale:x * scale + hp], k))
         return torch.stack(lrs).float().div_(255), torch.stack(hrs).float().div_(255)
+
+
+class RandomCrops:
+    """Random dihedral crops (float, [0, 1]) from in-memory uint8 images.
+
+    Crop sides are ``patch`` rounded down to ``multiple`` where an image is smaller; such crops are
+    reflect-padded back up to ``patch`` so every batch has one shape.
+    """
+
+    def __init__(self, images: list[torch.Tensor], multiple: int = 1, seed: int = 0):
+        self.images = [im for im in images if min(im.shape[-2:]) >= multiple]
+        self.multiple = multiple
+        self.rng = random.Random(seed)
+
+    def batch(self, n: int, patch: int) -> torch.Tensor:
+        out = []
+        for _ in range(n):
+            im = self.images[self.rng.randrange(len(self.images))]
+            h, w = im.shape[-2:]
+            p = min(patch, h, w) // self.multiple * self.multiple
+            y, x = self.rng.randrange(h - p + 1), self.rng.randrange(w - p + 1)
+            crop = dihedral(im[:, y:y + p, x:x + p], self.rng.randrange(8))
+            if p < patch:
+                crop = F.pad(crop[None].float(), (0, patch - p, 0, patch - p), mode="reflect")[0]
+            out.append(crop.float() / 255)
+        return torch.stack(out)

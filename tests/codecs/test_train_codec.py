@@ -1,21 +1,14 @@
 """``restore train codec``: a short run exports baked weights that encode and decode, then continues."""
 from __future__ import annotations
 
-import numpy as np
-from PIL import Image as PILImage
-
 from restore.cli import main
 from restore.weights import Manifest
 
 
 def test_train_codec_exports_working_weights_and_continues(tmp_path, monkeypatch, capsys):
-    from tinycodec import EXAMPLES
+    from helpers import train_folder
 
-    data = tmp_path / "train"
-    data.mkdir()
-    src = np.asarray(PILImage.open(EXAMPLES / "coffee.png").convert("RGB"))
-    for i in range(8):
-        PILImage.fromarray(src[i * 20:i * 20 + 160, i * 40:i * 40 + 192]).save(data / f"img{i}.png")
+    data, src = train_folder(tmp_path, 8, 160, 192)
     wdir = tmp_path / "weights"
     args = ["train", "codec", "--minutes", "0.1", "--id", "codec-test", "--channels", "16", "--latent", "32",
             "--batch", "2", "--patch", "64", "--lambda", "0.004,0.02,0.1", "--data", data, "--weights-dir", wdir,

@@ -1,0 +1,40 @@
+"""Colour denoising, blind or with a given noise level (the task around :class:`DenoiseNet`)."""
+from __future__ import annotations
+
+from typing import Callable, Optional, Union
+
+import torch
+
+from restore.io import Image
+from restore.tasks.base import TaskModel
+from restore.tasks.denoisenet import DenoiseNet
+
+__all__ = ["DenoiseModel", "MAX_SIGMA"]
+
+MAX_SIGMA = 75.0      # the noise levels the model is trained for (0-255 units)
+
+
+class DenoiseModel(TaskModel):
+    """Removes noise from the colour planes; alpha passes through. ``sigma`` None means blind."""
+
+    multiple = 2      # the network works on 2×2 pixel blocks
+
+    def __init__(self, net: DenoiseNet, precision: str = "auto", entry=None):
+        super().__init__(net, precision, entry)
+        self.bytes_per_pixel = 4.0 * 2 * net.body.channels / 4 + 4.0 * 2 * net.estimator.net[0].out_channels
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)[0]
+
+    def __call__(self, img: Image, sigma: Optional[float] = None, tile: Union[int, str, None] = "auto",
+                 progress: Optional[Callable[[int, int], None]] = None) -> Image:
+        if img.channels not in (1, 3):
+            raise ValueError(f"expected 1 or 3 colour channels, got {img.channels}")
+        fn = None
+        if sigma is not None:
+            if not 0 <= float(sigma) <= MAX_SIGMA:
+                raise ValueError(f"sigma must be between 0 and {MAX_SIGMA:g} (8-bit units), not {sigma}")
+            fn = lambda x: self.net(x, float(sigma))[0]  # noqa: E731
+        pixels = self.run_tensor(img.pixels, tile, progress, forward=fn)
+        alpha = None if img.alpha is None else img.alpha.clone()
+        return img.with_pixels(pixels, alpha)

@@ -1,0 +1,88 @@
+"""The denoising network and task: noise-level maps, blind estimation, identity at init, exact tiling."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from restore.io import Image
+from restore.tasks.denoise import DenoiseModel
+from restore.tasks.denoisenet import DenoiseNet, sigma_map
+
+
+def _net(seed: int = 0, trained_tail: bool = True) -> DenoiseNet:
+    torch.manual_seed(seed)
+    net = DenoiseNet(body="res", body_kwargs={"channels": 8, "blocks": 2}, estimator_channels=8)
+    if trained_tail:                        # random tail weights, so the output depends on every input
+        torch.nn.init.normal_(net.tail.weight, std=0.05)
+    return net.eval()
+
+
+def test_sigma_map_forms():
+    x = torch.zeros(2, 3, 4, 6)
+    assert torch.equal(sigma_map(25.5, x), torch.full((2, 1, 4, 6), 0.1))
+    assert torch.allclose(sigma_map(torch.tensor([0.0, 51.0]), x)[:, 0, 0, 0], torch.tensor([0.0, 0.2]))
+    m = torch.rand(2, 1, 4, 6)
+    assert torch.equal(sigma_map(m * 255, x), (m * 255) / 255)
+
+
+def test_untrained_network_is_the_identity_and_sigma_matters_once_trained(photo_u8):
+    x = torch.from_numpy(photo_u8).permute(2, 0, 1)[None].float() / 255
+    out, level = _net(trained_tail=False)(x, 25.0)
+    assert torch.equal(out, x) and torch.allclose(level, torch.full_like(level, 25 / 255))
+    net = _net()
+    a, _ = net(x, 10.0)
+    b, _ = net(x, 50.0)
+    blind, est = net(x)
+    assert not torch.equal(a, b) and est.shape == (1, 1, 48, 64) and bool((est >= 0).all())
+
+
+def test_task_tiles_exactly_keeps_gray_alpha_and_16_bit(rng):
+    model = DenoiseModel(_net(), precision="fp32")
+    arr = rng.integers(0, 65536, (37, 50, 2), dtype=np.uint16)          # odd sizes, gray + alpha, 16-bit
+    img = Image.from_array(arr)
+    whole = model(img, sigma=30, tile=256)
+    tiled = model(img, sigma=30, tile=16)
+    assert (whole.channels, whole.bit_depth, whole.height, whole.width) == (1, 16, 37, 50)
+    assert torch.allclose(whole.pixels, tiled.pixels, atol=1e-5)       # tiles see the same 2×2 grid
+    assert torch.equal(whole.alpha, img.alpha)
+    blind_whole, blind_tiled = model(img, tile=256), model(img, tile=16)
+    assert torch.allclose(blind_whole.pixels, blind_tiled.pixels, atol=1e-5)
+    with pytest.raises(ValueError, match="sigma must be between 0 and 75"):
+        model(img, sigma=80)
+
+
+def test_train_denoise_exports_a_loadable_model(tmp_path, monkeypatch, capsys):
+    from helpers import train_folder
+    from restore.cli import main
+    from restore.weights import Manifest
+
+    data, src = train_folder(tmp_path, 6, 120, 150, step=(30, 40))
+    wdir = tmp_path / "weights"
+    args = ["train", "denoise", "--minutes", "0.05", "--id", "denoise-test", "--channels", "8", "--blocks", "1",
+            "--batch", "4", "--patch", "32", "--data", data, "--weights-dir", wdir, "--ckpt", tmp_path / "r.pt",
+            "--precision", "fp32"]
+    assert main([str(a) for a in args]) == 0, capsys.readouterr().err
+    entry, _ = Manifest(wdir).resolve("denoise")
+    v = entry.training["validation"]
+    assert entry.task == "denoise" and {"val_s15", "val_s25", "val_s50", "val_blind_s25"} <= set(v)
+    assert v["val_s15"] > v["val_s50"]                  # less noise, higher PSNR, even barely trained
+    monkeypatch.setenv("RESTORE_WEIGHTS_DIR", str(wdir))
+    from restore.api import load
+
+    out = load("denoise")(Image.from_array(src[:40, :30]), sigma=20)
+    assert (out.width, out.height) == (30, 40)
+
+
+def test_training_noise_is_seeded_and_its_level_map_is_right():
+    from restore.train.denoise import DenoiseRecipe, add_training_noise
+
+    clean = torch.rand(6, 3, 32, 32, generator=torch.Generator().manual_seed(0)) * 0.5 + 0.25
+    recipe = DenoiseRecipe(camera_fraction=0.5)
+    a, la = add_training_noise(clean, recipe, torch.Generator().manual_seed(1))
+    b, lb = add_training_noise(clean, recipe, torch.Generator().manual_seed(1))
+    assert torch.equal(a, b) and torch.equal(la, lb) and la.shape == (6, 1, 32, 32)
+    assert float(a.min()) >= 0 and float(a.max()) <= 1
+    for i in range(6):
+        measured = float((a[i] - clean[i]).std()) * 255
+        assert measured == pytest.approx(float(la[i].mean()), rel=0.25, abs=1.0)
