@@ -8,7 +8,7 @@ from typing import Any, Optional, Union
 from restore.convert import from_image, to_image
 from restore.weights import Manifest, ModelEntry, build_model
 
-__all__ = ["load", "sr", "list_models", "encode", "decode", "codec_for", "DEFAULT_CODEC"]
+__all__ = ["load", "sr", "denoise", "list_models", "encode", "decode", "codec_for", "DEFAULT_CODEC"]
 
 DEFAULT_CODEC = "codec"
 
@@ -61,6 +61,15 @@ def sr(img: Any, scale: int = 4, model: Optional[str] = None, tile: Union[int, s
     m = load(model or f"sr-x{scale}", scale=scale, precision=precision)
     image, how = to_image(img)
     return from_image(m(image, tile=tile), how)
+
+
+def denoise(img: Any, sigma: Optional[float] = None, model: Optional[str] = None, tile: Union[int, str] = "auto",
+            precision: str = "auto") -> Any:
+    """Remove noise from ``img`` (any image-like input; returns the same kind). ``sigma`` is the noise
+    standard deviation in 8-bit units (0-75); None estimates it per pixel (blind)."""
+    m = load(model or "denoise", precision=precision)
+    image, how = to_image(img)
+    return from_image(m(image, sigma=sigma, tile=tile), how)
 
 
 def encode(img: Any, quality: float = 4.0, target_bpp: Optional[float] = None, model: Optional[str] = None,

@@ -86,3 +86,27 @@ def test_training_noise_is_seeded_and_its_level_map_is_right():
     for i in range(6):
         measured = float((a[i] - clean[i]).std()) * 255
         assert measured == pytest.approx(float(la[i].mean()), rel=0.25, abs=1.0)
+
+
+def test_cli_and_api_with_a_registered_model(tmp_path, monkeypatch, capsys, photo_u8):
+    from PIL import Image as PILImage
+
+    import restore
+    from restore.cli import main
+    from restore.io import read_image
+    from restore.weights import Manifest, ModelEntry, save_state
+
+    net = _net()
+    digest = save_state(net, tmp_path / "dn.safetensors")
+    Manifest(tmp_path).upsert(ModelEntry(id="denoisenet-test", task="denoise", arch="denoisenet",
+                                         kwargs=net.arch_spec[1], file="dn.safetensors", sha256=digest,
+                                         aliases=["denoise"]))
+    monkeypatch.setenv("RESTORE_WEIGHTS_DIR", str(tmp_path))
+    src = tmp_path / "in.png"
+    PILImage.fromarray(photo_u8).save(src)
+    assert main(["denoise", "--sigma", "25", "-q", str(src)]) == 0, capsys.readouterr().err
+    out = read_image(tmp_path / "in_denoised.png")
+    arr = restore.denoise(photo_u8, sigma=25)
+    assert arr.dtype == np.uint8 and np.array_equal(out.to_array(), arr)
+    assert main(["denoise", "--sigma", "90", str(src)]) != 0
+    assert "90" in capsys.readouterr().err

@@ -1,0 +1,33 @@
+"""``restore denoise``: noise removal for files and folders, blind or at a given noise level."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from restore.cli import cli
+from restore.cli.batch import BatchOptions, batch_options, report, run_batch
+from restore.cli.common import model_options, parse_tile
+
+
+@cli.command("denoise")
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--sigma", type=click.FloatRange(0, 75), default=None,
+              help="Noise standard deviation in 8-bit units (0-75); default: estimated per pixel (blind).")
+@model_options
+@batch_options
+def denoise_command(inputs, sigma, model, tile, threads, precision, output, recursive, suffix, ext, skip_existing,
+                    overwrite, quality, quiet) -> None:
+    """Remove noise from images (files or folders); writes NAME_denoised.png beside each input by default."""
+    from restore.api import load
+    from restore.runtime import set_threads
+
+    tile = parse_tile(tile)
+    set_threads(threads)
+    opts = BatchOptions(output=output, recursive=recursive, suffix="_denoised" if suffix is None else suffix,
+                        ext=ext, skip_existing=skip_existing, overwrite=overwrite, quiet=quiet, quality=quality)
+    m = load(model or "denoise", precision=precision)
+    if not hasattr(m, "multiple") or getattr(m.entry, "task", None) != "denoise":
+        raise click.UsageError(f"{model!r} is not a denoising model")
+    res = run_batch(list(inputs), opts, lambda img, progress: m(img, sigma=sigma, tile=tile, progress=progress))
+    report(res, quiet)
