@@ -29,6 +29,7 @@ class DenoiseRecipe:
     max_sigma: float = 75.0             # Gaussian σ drawn uniformly from [0, max_sigma] (8-bit units)
     camera_fraction: float = 0.3        # share of samples with camera (Poisson-Gaussian + ISP) noise instead
     blind_fraction: float = 0.5         # share of samples that use the estimated noise level
+    clip_fraction: float = 0.5          # share of Gaussian samples clipped to [0, 1] (files are; papers' inputs not)
     val_crop: int = 192
     val_sigmas: tuple[int, ...] = field(default=(15, 25, 50))
 
@@ -45,16 +46,22 @@ def local_level(noisy: torch.Tensor, clean: torch.Tensor, radius: int = 3) -> to
 
 def add_training_noise(clean: torch.Tensor, recipe: DenoiseRecipe,
                        gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-    """(noisy clipped to [0, 1], true noise-level map N×1×H×W in 8-bit units) for a clean N×3×H×W batch."""
+    """(noisy batch, true noise-level map N×1×H×W in 8-bit units) for a clean N×3×H×W batch in [0, 1].
+
+    Camera samples and ``clip_fraction`` of the Gaussian ones are clipped to [0, 1] as in an image file; the
+    other Gaussian samples stay unclipped, as in the papers' benchmark protocol.
+    """
     n, _, h, w = clean.shape
     sigma = torch.rand(n, generator=gen) * recipe.max_sigma
     noisy = clean + sigma.view(-1, 1, 1, 1) / 255 * torch.randn(clean.shape, generator=gen)
     level = sigma.view(-1, 1, 1, 1).expand(n, 1, h, w).clone()
+    clip = (torch.rand(n, generator=gen) < recipe.clip_fraction).view(-1, 1, 1, 1)
+    noisy = torch.where(clip, noisy.clamp(0, 1), noisy)
     camera = torch.rand(n, generator=gen) < recipe.camera_fraction
     for i in torch.nonzero(camera).flatten().tolist():
         noisy[i] = camera_noise(clean[i], sample_camera(gen), gen)
         level[i] = local_level(noisy[i:i + 1], clean[i:i + 1])[0]
-    return noisy.clamp(0, 1), level
+    return noisy, level
 
 
 @torch.no_grad()

@@ -77,15 +77,17 @@ def test_train_denoise_exports_a_loadable_model(tmp_path, monkeypatch, capsys):
 def test_training_noise_is_seeded_and_its_level_map_is_right():
     from restore.train.denoise import DenoiseRecipe, add_training_noise
 
-    clean = torch.rand(6, 3, 32, 32, generator=torch.Generator().manual_seed(0)) * 0.5 + 0.25
-    recipe = DenoiseRecipe(camera_fraction=0.5)
+    clean = torch.rand(16, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    recipe = DenoiseRecipe(camera_fraction=0.25)
     a, la = add_training_noise(clean, recipe, torch.Generator().manual_seed(1))
     b, lb = add_training_noise(clean, recipe, torch.Generator().manual_seed(1))
-    assert torch.equal(a, b) and torch.equal(la, lb) and la.shape == (6, 1, 32, 32)
-    assert float(a.min()) >= 0 and float(a.max()) <= 1
-    for i in range(6):
-        measured = float((a[i] - clean[i]).std()) * 255
-        assert measured == pytest.approx(float(la[i].mean()), rel=0.25, abs=1.0)
+    assert torch.equal(a, b) and torch.equal(la, lb) and la.shape == (16, 1, 32, 32)
+    clipped = [bool(((a[i] >= 0) & (a[i] <= 1)).all()) for i in range(16)]
+    assert any(clipped) and not all(clipped)              # files are clipped, the papers' inputs are not
+    for i in range(16):
+        if not clipped[i]:     # clipping shrinks the measured noise, so compare the unclipped samples
+            measured = float((a[i] - clean[i]).std()) * 255
+            assert measured == pytest.approx(float(la[i].mean()), rel=0.1, abs=0.5)
 
 
 def test_cli_and_api_with_a_registered_model(tmp_path, monkeypatch, capsys, photo_u8):
