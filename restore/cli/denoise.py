@@ -26,7 +26,13 @@ def denoise_command(inputs, sigma, model, tile, threads, precision, output, recu
     set_threads(threads)
     opts = BatchOptions(output=output, recursive=recursive, suffix="_denoised" if suffix is None else suffix,
                         ext=ext, skip_existing=skip_existing, overwrite=overwrite, quiet=quiet, quality=quality)
-    m = load(model or "denoise", precision=precision)
+    try:
+        m = load(model or "denoise", precision=precision)
+    except KeyError as e:
+        if model:
+            raise
+        raise click.UsageError("no denoising model is installed yet: train one with `restore train denoise` "
+                               "(shipped weights are still to come)") from e
     if not hasattr(m, "multiple") or getattr(m.entry, "task", None) != "denoise":
         raise click.UsageError(f"{model!r} is not a denoising model")
     res = run_batch(list(inputs), opts, lambda img, progress: m(img, sigma=sigma, tile=tile, progress=progress))

@@ -108,9 +108,10 @@ def train_sr_command(scales, minutes, total_minutes, model_id, init, body, chann
     _finish(entry, root)
 
 
-CODEC_LIMITS = ("Variable-rate learned codec trained on the CPU for RGB photos (MSE). Qualities 1-8 span about "
-                "0.1-1.5 bpp; fractional qualities interpolate. Images with alpha keep it losslessly in a separate "
-                "stream; 16-bit images are coded at 8-bit precision.")
+CODEC_LIMITS = ("Variable-rate learned codec trained on the CPU for RGB photos (MSE). On Kodak its qualities 1-8 "
+                "span about 0.3-1.5 bpp (measured in BENCHMARKS.md); fractional qualities interpolate. It is still "
+                "behind WebP in rate-distortion (BENCHMARKS.md). Alpha is kept losslessly in a separate stream; "
+                "16-bit images are coded at 8-bit precision.")
 
 
 @train_group.command("codec")

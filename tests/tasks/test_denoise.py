@@ -112,3 +112,15 @@ def test_cli_and_api_with_a_registered_model(tmp_path, monkeypatch, capsys, phot
     assert arr.dtype == np.uint8 and np.array_equal(out.to_array(), arr)
     assert main(["denoise", "--sigma", "90", str(src)]) != 0
     assert "90" in capsys.readouterr().err
+
+
+def test_cli_without_a_denoising_model_says_so(tmp_path, monkeypatch, capsys, photo_u8):
+    from PIL import Image as PILImage
+
+    from restore.cli import main
+
+    monkeypatch.setenv("RESTORE_WEIGHTS_DIR", str(tmp_path / "empty"))
+    PILImage.fromarray(photo_u8).save(tmp_path / "in.png")
+    assert main(["denoise", str(tmp_path / "in.png")]) != 0
+    err = capsys.readouterr().err
+    assert "no denoising model is installed yet" in err and "Traceback" not in err
