@@ -88,5 +88,6 @@ def bd_rate(rate_ref: list, dist_ref: list, rate_test: list, dist_test: list) ->
     if hi <= lo:
         return float("nan")
     grid = np.linspace(lo, hi, 201)
-    diff = np.trapezoid(f_test(grid) - f_ref(grid), grid) / (hi - lo)
+    integrate = getattr(np, "trapezoid", None) or np.trapz      # numpy 2 renamed trapz
+    diff = integrate(f_test(grid) - f_ref(grid), grid) / (hi - lo)
     return float((math.exp(diff) - 1) * 100)
