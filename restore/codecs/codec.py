@@ -1,8 +1,9 @@
 """Image-level codec: tiles, padding, alpha/ICC/EXIF passthrough, rate search and region decode.
 
-Images are cut into an overlap-free grid of independent tiles (``tile`` pixels a side, a multiple of 64),
-so memory is bounded by one tile and any region decodes from the tiles it touches. Each tile is padded
-by edge replication to a multiple of 64 and cropped after decoding.
+Images larger than ``tile`` are cut into a grid of independent tiles, so memory is bounded by one tile and
+any region decodes from the tiles it touches. Each tile codes ``overlap`` pixels past its grid cell on every
+side (cells are ``tile - 2·overlap`` so interior tiles code exactly ``tile`` pixels); the decoder cross-fades
+the overlaps, so boundaries leave no seam. Edge tiles are padded by replication to a multiple of 64.
 """
 from __future__ import annotations
 
