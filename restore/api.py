@@ -8,7 +8,7 @@ from typing import Any, Optional, Union
 from restore.convert import from_image, to_image
 from restore.weights import Manifest, ModelEntry, build_model
 
-__all__ = ["load", "sr", "denoise", "list_models", "encode", "decode", "codec_for", "DEFAULT_CODEC"]
+__all__ = ["load", "sr", "denoise", "demosaic", "list_models", "encode", "decode", "codec_for", "DEFAULT_CODEC"]
 
 DEFAULT_CODEC = "codec"
 
@@ -42,6 +42,10 @@ def load(name: str, scale: Optional[int] = None, precision: str = "auto"):
             from restore.tasks.denoise import DenoiseModel
 
             model = DenoiseModel(net, precision, entry)
+        elif entry.task == "demosaic":
+            from restore.tasks.demosaic import DemosaicModel
+
+            model = DemosaicModel(net, precision, entry)
         elif entry.task == "codec":
             from restore.codecs.codec import LearnedCodec
 
@@ -70,6 +74,29 @@ def denoise(img: Any, sigma: Optional[float] = None, model: Optional[str] = None
     m = load(model or "denoise", precision=precision)
     image, how = to_image(img)
     return from_image(m(image, sigma=sigma, tile=tile), how)
+
+
+def demosaic(raw: Any, pattern: str = "RGGB", mask: Any = None, sigma: Optional[float] = None,
+             model: Optional[str] = None, tile: Union[int, str] = "auto", precision: str = "auto") -> Any:
+    """Demosaic a single-channel Bayer mosaic (path, H×W array, PIL image, 1×H×W tensor or Image) into RGB;
+    returns the same kind of object (a path gives an Image).
+
+    ``pattern`` is the layout of the top-left 2×2 sites; ``mask`` (H×W, nonzero = missing) marks sites without
+    a measurement; ``sigma`` the noise level in 8-bit units (None: estimated, 0 for clean data).
+    """
+    import numpy as np
+    import torch
+
+    from restore.io import read_image
+
+    m = load(model or "demosaic", precision=precision)
+    if isinstance(raw, (str, os.PathLike)):
+        image, how = read_image(raw, orient=False), {"kind": "image"}
+    else:
+        image, how = to_image(raw)
+    if mask is not None:
+        mask = torch.as_tensor(np.asarray(mask) if not isinstance(mask, torch.Tensor) else mask)
+    return from_image(m(image, pattern=pattern, mask=mask, sigma=sigma, tile=tile), how)
 
 
 def encode(img: Any, quality: float = 4.0, target_bpp: Optional[float] = None, model: Optional[str] = None,

@@ -59,7 +59,7 @@ def from_image(img: Image, how: dict) -> Any:
     if kind == "tensor":
         planes = img.pixels if img.alpha is None else torch.cat([img.pixels, img.alpha])
         planes = planes.to(how["dtype"]) if how["dtype"].is_floating_point else planes
-        return planes[0] if how["ndim"] == 2 else planes
+        return planes[0] if how["ndim"] == 2 and planes.shape[0] == 1 else planes
     if kind == "pil":
         from PIL import Image as PILImage
 

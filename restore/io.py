@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 __all__ = ["Image", "ImageError", "first_line", "read_image", "write_image", "pil_to_array",
-           "apply_orientation", "atomic_write_bytes", "READ_EXTS", "WRITE_EXTS"]
+           "apply_orientation", "apply_orientation_image", "atomic_write_bytes", "READ_EXTS", "WRITE_EXTS"]
 
 READ_EXTS = {".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp"}
 WRITE_EXTS = {".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp"}
@@ -109,6 +109,15 @@ def apply_orientation(arr: np.ndarray, orientation: int) -> np.ndarray:
     return np.ascontiguousarray(op(arr)) if op else arr
 
 
+def apply_orientation_image(img: "Image", orientation: int) -> "Image":
+    """:func:`apply_orientation` on an :class:`Image`'s pixels and alpha (1 or unknown: unchanged)."""
+    if orientation not in range(2, 9):
+        return img
+    turn = lambda t: torch.from_numpy(apply_orientation(t.permute(1, 2, 0).numpy(), orientation)).permute(2, 0, 1)  # noqa: E731
+    alpha = None if img.alpha is None else turn(img.alpha).contiguous()
+    return img.with_pixels(turn(img.pixels).contiguous(), alpha)
+
+
 # ---------------------------------------------------------------- reading
 
 def _check_path(path: Path) -> None:
@@ -196,8 +205,12 @@ def pil_to_array(im) -> np.ndarray:
     return np.asarray(im)
 
 
-def read_image(path: Union[str, Path]) -> Image:
-    """Read PNG, JPEG, WebP, TIFF or BMP (8/16-bit; gray, RGB, RGBA, palette) into an :class:`Image`."""
+def read_image(path: Union[str, Path], orient: bool = True) -> Image:
+    """Read PNG, JPEG, WebP, TIFF or BMP (8/16-bit; gray, RGB, RGBA, palette) into an :class:`Image`.
+
+    The EXIF orientation is applied unless ``orient`` is False (sensor data such as a Bayer mosaic, whose
+    layout a rotation would change); then it is left in ``meta["orientation"]`` for the caller to apply.
+    """
     from PIL import Image as PILImage, UnidentifiedImageError
 
     path = Path(path)
@@ -239,9 +252,10 @@ def read_image(path: Union[str, Path]) -> Image:
             raise ImageError(f"{path}: unsupported sample type {arr.dtype}")
     if arr.ndim == 3 and arr.shape[2] > 4:
         raise ImageError(f"{path}: unsupported channel count {arr.shape[2]}")
-    arr = apply_orientation(arr, orientation)
-    img = Image.from_array(arr, icc=icc, exif=exif, meta={"path": str(path), "format": fmt})
-    return img
+    if orient:
+        arr = apply_orientation(arr, orientation)
+    meta = {"path": str(path), "format": fmt} | ({} if orient else {"orientation": orientation})
+    return Image.from_array(arr, icc=icc, exif=exif, meta=meta)
 
 
 # ---------------------------------------------------------------- writing

@@ -199,3 +199,44 @@ def train_denoise_command(minutes, total_minutes, model_id, init, body, channels
                          scales=[], aliases=["denoise"], recipe=vars(recipe) | {"precision": precision, "lr": lr},
                          notes=DENOISE_LIMITS)
     _finish(entry, root)
+
+
+DEMOSAIC_LIMITS = ("Bayer demosaicer (any of RGGB/BGGR/GRBG/GBRG) trained on mosaics of sRGB photos, with up to 8 % "
+                   "missing sites and Poisson-Gaussian noise up to read σ 20 (8-bit units); it estimates the noise "
+                   "level unless --sigma is given. Small (CPU-trained) model.")
+
+
+@train_group.command("demosaic")
+@budget_options("demosaicnet-demosaic-s")
+@click.option("--body", default="res", show_default=True)
+@click.option("--channels", type=int, default=64, show_default=True)
+@click.option("--blocks", type=int, default=8, show_default=True)
+@click.option("--batch", type=int, default=16, show_default=True)
+@click.option("--patch", type=int, default=64, show_default=True, help="Crop side (even).")
+@click.option("--focus", type=float, default=0.5, show_default=True,
+              help="Pixel-focus exponent of the loss (0: plain L1).")
+@click.option("--lr", type=float, default=1e-3, show_default=True)
+@run_options
+def train_demosaic_command(minutes, total_minutes, model_id, init, body, channels, blocks, batch, patch, focus, lr,
+                           precision, data, ckpt, weights_dir, threads) -> None:
+    """Train the demosaicer (clean, masked and noisy mosaics); writes weights/<id>.safetensors."""
+    from restore.train.demosaic import DemosaicRecipe, train_demosaic
+    from restore.train.export import export_model
+    from restore.train.loop import TrainConfig
+
+    if patch % 2:
+        raise click.UsageError("--patch must be even")
+    dirs, root, prior, net = _start(data, weights_dir, init)
+    if prior is not None:
+        body, channels, blocks = prior.kwargs["body"], prior.kwargs["body_kwargs"]["channels"], \
+            prior.kwargs["body_kwargs"]["blocks"]
+    recipe = DemosaicRecipe(body=body, channels=channels, blocks=blocks, batch=batch, patch=patch, focus=focus)
+    precision = resolve_precision(precision)
+    cfg = TrainConfig(minutes=minutes, total_minutes=total_minutes, lr=lr, bf16=precision == "bf16",
+                      threads=threads, log=lambda s: click.echo(s, err=True))
+    model, trainer, facts = train_demosaic(recipe, cfg, dirs, ckpt=ckpt or Path("runs") / f"{model_id}.pt",
+                                           init=net)
+    entry = export_model(model, trainer, facts, model_id=model_id, task="demosaic", root=root, prior=prior,
+                         scales=[], aliases=["demosaic"], recipe=vars(recipe) | {"precision": precision, "lr": lr},
+                         notes=DEMOSAIC_LIMITS)
+    _finish(entry, root)
