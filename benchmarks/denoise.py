@@ -2,6 +2,7 @@
 
     python -m benchmarks.denoise                       # CBSD68, Kodak24, McMaster, Urban100 at σ 15/25/50
     python -m benchmarks.denoise --sets Kodak24 --limit 4 --no-write      # a quick look
+    python -m benchmarks.denoise --methods cbm3d --limit 8                 # one method; the table merges runs
 
 Noise follows BENCHMARK_PROTOCOL.md's paper protocol: clean 0-255 float plus N(0, σ²) from a generator seeded
 per (set, image, σ), kept in float (not clipped or rounded) for ours and CBM3D. OpenCV's NLM needs uint8, so
@@ -11,9 +12,11 @@ wall time of each method's call on this machine (2 threads). Needs the ``bench``
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 import zlib
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -23,6 +26,7 @@ from benchmarks.common import bench_images, machine_line, table, write_section
 from restore.metrics import psnr
 
 SETS = ("CBSD68", "Kodak24", "McMaster", "Urban100")
+RESULTS = Path(__file__).resolve().parent / "results" / "denoise.jsonl"
 
 
 def noisy_version(clean: np.ndarray, sigma: float, key: str) -> np.ndarray:
@@ -74,19 +78,21 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--model", default="denoise")
     ap.add_argument("--limit", type=int, default=0, help="only the first N images of each set")
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--no-write", action="store_true")
+    ap.add_argument("--results", default=str(RESULTS),
+                    help="JSON-lines file the measurements are added to (methods can be run separately)")
+    ap.add_argument("--no-write", action="store_true", help="do not rewrite the BENCHMARKS.md section")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     from PIL import Image as P
 
     fns = methods(args.model, args.methods.split(","))
     sigmas = [float(s) for s in args.sigmas.split(",")]
-    rows = []
+    command = "python -m benchmarks.denoise " + " ".join(argv if argv is not None else sys.argv[1:])
+    model_id = None
     for name in args.sets.split(","):
         paths = bench_images(name)[:args.limit or None]
         images = [np.asarray(P.open(p).convert("RGB")) for p in paths]
         for s in sigmas:
-            row = [name, f"{s:g}"]
             for meth, fn in fns.items():
                 ps, secs, mp = [], 0.0, 0.0
                 for p, clean in zip(paths, images):
@@ -96,22 +102,50 @@ def main(argv: list[str] | None = None) -> None:
                     secs += time.perf_counter() - t
                     mp += clean.shape[0] * clean.shape[1] / 1e6
                     ps.append(psnr(torch.from_numpy(np.clip(out, 0, 255)), torch.from_numpy(clean)))
-                row += [f"{np.mean(ps):.2f}", f"{secs / mp:.1f}"]
-                print(f"{name} σ{s:g} {meth}: {np.mean(ps):.2f} dB, {secs / mp:.1f} s/MP", file=sys.stderr,
-                      flush=True)
-            rows.append(row)
-    header = ["set", "σ"] + [h for m in fns for h in (f"{m} PSNR", f"{m} s/MP")]
-    command = "python -m benchmarks.denoise " + " ".join(argv if argv is not None else sys.argv[1:])
-    body = "\n".join([
-        "## Colour denoising (Gaussian noise)", "",
-        f"Command: `{command.strip()}`. {machine_line()}.", "",
-        "Noisy inputs: paper protocol (float, unclipped, seeded per image and σ) for ours and CBM3D; NLM gets them "
-        "rounded and clipped to uint8. `ours` is given the true σ, `ours-blind` estimates it. PSNR on RGB "
-        "(0-255), no border crop; s/MP: wall seconds per megapixel.", "",
-        table(header, rows)])
+                if meth.startswith("ours"):
+                    from restore.api import load
+
+                    model_id = f"{load(args.model).id} ({load(args.model).entry.sha256[:8]})"
+                rec = {"set": name, "sigma": s, "method": meth, "images": len(paths), "psnr": float(np.mean(ps)),
+                       "s_per_mp": secs / mp, "threads": args.threads, "command": command.strip(),
+                       "model": model_id if meth.startswith("ours") else None}
+                print(json.dumps(rec), file=sys.stderr, flush=True)
+                with open(args.results, "a") as f:
+                    f.write(json.dumps(rec) + "\n")
+    body = report(Path(args.results))
     print(body)
     if not args.no_write:
         write_section("denoise", body)
+
+
+def report(path: Path) -> str:
+    """The BENCHMARKS.md section from every record in ``path`` (the latest record per set, σ and method)."""
+    recs: dict[tuple, dict] = {}
+    for line in path.read_text().splitlines():
+        if line.strip():
+            r = json.loads(line)
+            recs[(r["set"], r["sigma"], r["method"])] = r
+    meths = [m for m in ("ours", "ours-blind", "cbm3d", "nlm") if any(k[2] == m for k in recs)]
+    keys = sorted({(k[0], k[1]) for k in recs}, key=lambda k: (SETS.index(k[0]) if k[0] in SETS else 99, k[1]))
+    rows = []
+    for set_name, s in keys:
+        n = {recs[(set_name, s, m)]["images"] for m in meths if (set_name, s, m) in recs}
+        row = [set_name, f"{s:g}", "/".join(map(str, sorted(n)))]
+        for m in meths:
+            r = recs.get((set_name, s, m))
+            row += ["-", "-"] if r is None else [f"{r['psnr']:.2f}", f"{r['s_per_mp']:.1f}"]
+        rows.append(row)
+    header = ["set", "σ", "images"] + [h for m in meths for h in (f"{m} PSNR", f"{m} s/MP")]
+    commands = sorted({r["command"] for r in recs.values()})
+    models = sorted({r["model"] for r in recs.values() if r.get("model")})
+    return "\n".join([
+        "## Colour denoising (Gaussian noise)", "",
+        "Commands: " + "; ".join(f"`{c}`" for c in commands) + f". {machine_line()}. Model: {', '.join(models)}.", "",
+        "Noisy inputs: paper protocol (float, unclipped, seeded per image and σ) for ours and CBM3D; NLM gets them "
+        "rounded and clipped to uint8. `ours` is given the true σ, `ours-blind` estimates it. PSNR on RGB "
+        "(0-255), no border crop; s/MP: wall seconds per megapixel; images: the first N of the set (sorted by "
+        "name), the same images and noise for every method in a row.", "",
+        table(header, rows)])
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ CONFIGS = {
     "res64x8": dict(recipe=dict(channels=64, blocks=8)),
     "res64x12": dict(recipe=dict(channels=64, blocks=12)),
     "res64x8-p128b4": dict(recipe=dict(channels=64, blocks=8, patch=128, batch=4)),
+    "res64x12-p96b8": dict(recipe=dict(channels=64, blocks=12, patch=96, batch=8)),
     "naf64x8": dict(recipe=dict(body="naf", channels=64, blocks=8)),
 }
 

@@ -16,7 +16,7 @@ from restore.resize import imresize
 
 __all__ = ["mod_crop", "bicubic_downscale", "bicubic_upscale", "PATTERNS", "check_pattern", "bayer_masks",
            "mosaic", "srgb_to_linear", "linear_to_srgb", "gaussian_noise", "CameraParams", "sample_camera",
-           "camera_noise"]
+           "camera_noise", "jpeg_roundtrip"]
 
 
 def mod_crop(img: torch.Tensor, scale: int) -> torch.Tensor:
@@ -132,3 +132,18 @@ def camera_noise(rgb: torch.Tensor, p: CameraParams, generator: Optional[torch.G
     if pattern is not None:
         return noisy * (bayer_masks(pattern, *cam.shape[-2:]) * gains).sum(0, keepdim=True)
     return linear_to_srgb(torch.einsum("ij,...jhw->...ihw", m, noisy * gains))
+
+
+def jpeg_roundtrip(rgb: torch.Tensor, quality: int) -> torch.Tensor:
+    """A 3×H×W image in [0, 1] saved as a JPEG (4:2:0, ``quality``) and read back, as a phone would store it."""
+    import io
+
+    import numpy as np
+    from PIL import Image as PILImage
+
+    arr = (rgb.clamp(0, 1) * 255).round().to(torch.uint8).permute(1, 2, 0).numpy()
+    buf = io.BytesIO()
+    PILImage.fromarray(arr).save(buf, "JPEG", quality=int(quality))
+    with PILImage.open(buf) as im:
+        back = np.asarray(im.convert("RGB")).copy()
+    return torch.from_numpy(back).permute(2, 0, 1).to(rgb.dtype) / 255

@@ -52,3 +52,14 @@ def test_camera_noise_is_invertible_without_noise_and_grows_with_light():
     assert (camera_noise(rgb, strong, torch.Generator().manual_seed(1)) - rgb).std() > (noisy - rgb).std()
     raw = camera_noise(rgb, p, torch.Generator().manual_seed(1), pattern="GRBG")
     assert raw.shape == (1, 64, 64) and float(raw.min()) >= 0
+
+
+def test_jpeg_roundtrip_is_a_real_lossy_save():
+    from restore.degrade import jpeg_roundtrip
+
+    x = torch.rand(3, 32, 40, generator=torch.Generator().manual_seed(0))
+    lo, hi = jpeg_roundtrip(x, 30), jpeg_roundtrip(x, 95)
+    assert lo.shape == x.shape and lo.dtype == x.dtype and bool(((lo >= 0) & (lo <= 1)).all())
+    err = lambda y: float((y - x).abs().mean())  # noqa: E731
+    assert 0 < err(hi) < err(lo)                       # lossy, and less so at a higher quality
+    assert torch.equal(jpeg_roundtrip(x, 80), jpeg_roundtrip(x, 80))

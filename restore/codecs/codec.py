@@ -90,7 +90,10 @@ class LearnedCodec:
 
     # -- encode -----------------------------------------------------------------------------------------------
     def _tiles(self, img: Image, quality: float, tile: int, overlap: int,
-               progress: Optional[Callable[[int, int], None]]) -> tuple[Header, list[bytes]]:
+               progress: Optional[Callable[[int, int], None]],
+               cache: Optional[dict] = None) -> tuple[Header, list[bytes]]:
+        """Header and tile streams; ``cache`` (a dict kept across calls) holds each tile's analysis transform,
+        which does not depend on the quality."""
         # a side that fits in one tile is one cell; otherwise cells are tile - 2·overlap, so each interior
         # tile codes exactly ``tile`` pixels (a multiple of 64: no padding)
         cell_w = tile if img.width <= tile else tile - 2 * overlap
@@ -103,7 +106,12 @@ class LearnedCodec:
         for i in range(cols * rows):
             x, y, w, hh = h.coded_box(i)
             t = _pad_to(rgb[None, :, y:y + hh, x:x + w].float(), STRIDE)
-            out.append(self.net.compress(t, quality))
+            feats = None
+            if cache is not None:
+                feats = cache.get(i)
+                if feats is None:
+                    feats = cache[i] = self.net.analyse(t)
+            out.append(self.net.compress(t, quality, feats))
             if progress:
                 progress(i + 1, cols * rows)
         return h, out
@@ -126,8 +134,10 @@ class LearnedCodec:
         extras = (img.icc or b"", img.exif or b"",
                   _alpha_bytes(img.alpha, img.bit_depth) if img.alpha is not None else b"")
 
+        cache: Optional[dict] = None if target_bpp is None else {}
+
         def run(q: float) -> bytes:
-            h, tiles = self._tiles(img, q, tile, overlap, progress)
+            h, tiles = self._tiles(img, q, tile, overlap, progress, cache)
             return pack(h, *extras, tiles)
 
         if target_bpp is None:

@@ -8,6 +8,7 @@ the vectors log-linearly, which gives a continuous rate control.
 from __future__ import annotations
 
 import math
+from typing import Optional
 
 import torch
 import torch.nn as nn
@@ -92,11 +93,21 @@ class CodecNet(nn.Module):
         return (h // 16, w // 16), (h // 64, w // 64)
 
     @torch.no_grad()
-    def encode_latents(self, x: torch.Tensor, quality: float) -> tuple[bytes, torch.Tensor]:
-        """One 1×3×H×W tile in [0, 1] → (rANS stream: z, then y slice by slice; the decoder's ``y_hat``)."""
+    def analyse(self, x: torch.Tensor) -> torch.Tensor:
+        """The analysis transform of a 1×3×H×W tile, before the quality gain (reusable across qualities)."""
+        self.latent_shapes(*x.shape[-2:])
+        return self.g_a(x)
+
+    @torch.no_grad()
+    def encode_latents(self, x: torch.Tensor, quality: float,
+                       features: Optional[torch.Tensor] = None) -> tuple[bytes, torch.Tensor]:
+        """One 1×3×H×W tile in [0, 1] → (rANS stream: z, then y slice by slice; the decoder's ``y_hat``).
+
+        ``features``: :meth:`analyse` of ``x`` if already computed (a rate search codes one tile many times).
+        """
         (yh, yw), _ = self.latent_shapes(*x.shape[-2:])
         gain, _ = self.gains(quality)
-        y = self.g_a(x) * gain
+        y = (self.analyse(x) if features is None else features) * gain
         writer = RansWriter()
         hyper = self.hyper.encode(y, writer)
         y_hat = self.context.code(hyper, (1, self.context.channels, yh, yw), y=y, writer=writer)
@@ -111,9 +122,9 @@ class CodecNet(nn.Module):
         hyper = self.hyper.decode((1, zc, zh, zw), reader)
         return self.context.code(hyper, (1, self.context.channels, yh, yw), reader=reader)
 
-    def compress(self, x: torch.Tensor, quality: float) -> bytes:
-        """One 1×3×H×W tile in [0, 1] → one rANS stream."""
-        return self.encode_latents(x, quality)[0]
+    def compress(self, x: torch.Tensor, quality: float, features: Optional[torch.Tensor] = None) -> bytes:
+        """One 1×3×H×W tile in [0, 1] → one rANS stream (``features``: its :meth:`analyse`, if known)."""
+        return self.encode_latents(x, quality, features)[0]
 
     @torch.no_grad()
     def decompress(self, data: bytes, quality: float, h: int, w: int) -> torch.Tensor:

@@ -8,7 +8,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from restore.degrade import camera_noise, sample_camera
+from restore.degrade import camera_noise, jpeg_roundtrip, sample_camera
 from restore.metrics import psnr
 from restore.tasks.denoisenet import DenoiseNet
 from restore.train.data import load_crop_data
@@ -28,6 +28,7 @@ class DenoiseRecipe:
     patch: int = 64
     max_sigma: float = 75.0             # Gaussian σ drawn uniformly from [0, max_sigma] (8-bit units)
     camera_fraction: float = 0.3        # share of samples with camera (Poisson-Gaussian + ISP) noise instead
+    jpeg_fraction: float = 0.5          # share of camera samples then stored as JPEG (quality 75-95)
     blind_fraction: float = 0.5         # share of samples that use the estimated noise level
     clip_fraction: float = 0.5          # share of Gaussian samples clipped to [0, 1] (files are; papers' inputs not)
     val_crop: int = 192
@@ -48,8 +49,9 @@ def add_training_noise(clean: torch.Tensor, recipe: DenoiseRecipe,
                        gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
     """(noisy batch, true noise-level map N×1×H×W in 8-bit units) for a clean N×3×H×W batch in [0, 1].
 
-    Camera samples and ``clip_fraction`` of the Gaussian ones are clipped to [0, 1] as in an image file; the
-    other Gaussian samples stay unclipped, as in the papers' benchmark protocol.
+    Camera samples (``jpeg_fraction`` of them then JPEG-compressed, as phones store them) and ``clip_fraction``
+    of the Gaussian ones are clipped to [0, 1] as in an image file; the other Gaussian samples stay unclipped,
+    as in the papers' benchmark protocol. The level map of camera samples is the local RMS of what was added.
     """
     n, _, h, w = clean.shape
     sigma = torch.rand(n, generator=gen) * recipe.max_sigma
@@ -60,6 +62,8 @@ def add_training_noise(clean: torch.Tensor, recipe: DenoiseRecipe,
     camera = torch.rand(n, generator=gen) < recipe.camera_fraction
     for i in torch.nonzero(camera).flatten().tolist():
         noisy[i] = camera_noise(clean[i], sample_camera(gen), gen)
+        if float(torch.rand(1, generator=gen)) < recipe.jpeg_fraction:
+            noisy[i] = jpeg_roundtrip(noisy[i], 75 + int(torch.randint(0, 21, (1,), generator=gen)))
         level[i] = local_level(noisy[i:i + 1], clean[i:i + 1])[0]
     return noisy, level
 

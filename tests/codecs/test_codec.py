@@ -131,6 +131,7 @@ def test_target_bpp_fits_the_budget(tiny_codec, photo):
     data = tiny_codec.encode(img, target_bpp=target)
     q = unpack(data)[0].quality
     assert len(data) * 8 / pixels <= target and 1 < q < 3
+    assert data == tiny_codec.encode(img, quality=q)       # the search reuses the analysis: same bytes
     # a little more budget never buys a lower quality
     assert unpack(tiny_codec.encode(img, target_bpp=target * 1.2))[0].quality >= q
     # a target below the lowest rate gives the smallest file, above the highest the best one
