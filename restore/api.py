@@ -8,7 +8,7 @@ from typing import Any, Optional, Union
 from restore.convert import from_image, to_image
 from restore.weights import Manifest, ModelEntry, build_model
 
-__all__ = ["load", "sr", "denoise", "demosaic", "list_models", "encode", "decode", "codec_for", "DEFAULT_CODEC"]
+__all__ = ["load", "sr", "denoise", "demosaic", "dereflect", "derain", "dehaze", "desnow", "deweather", "list_models", "encode", "decode", "codec_for", "DEFAULT_CODEC"]
 
 DEFAULT_CODEC = "codec"
 
@@ -46,6 +46,10 @@ def load(name: str, scale: Optional[int] = None, precision: str = "auto"):
             from restore.tasks.demosaic import DemosaicModel
 
             model = DemosaicModel(net, precision, entry)
+        elif entry.task in ("weather", "dereflect"):
+            from restore.tasks.scene import WEATHER, SceneModel
+
+            model = SceneModel(net, precision, entry, kinds=WEATHER if entry.task == "weather" else ())
         elif entry.task == "codec":
             from restore.codecs.codec import LearnedCodec
 
@@ -97,6 +101,44 @@ def demosaic(raw: Any, pattern: str = "RGGB", mask: Any = None, sigma: Optional[
     if mask is not None:
         mask = torch.as_tensor(np.asarray(mask) if not isinstance(mask, torch.Tensor) else mask)
     return from_image(m(image, pattern=pattern, mask=mask, sigma=sigma, tile=tile), how)
+
+
+def _scene(alias: str, kind: Optional[str], img: Any, model: Optional[str], tile, precision: str,
+           layer: bool = False) -> Any:
+    m = load(model or alias, precision=precision)
+    image, how = to_image(img)
+    if layer:
+        out, removed = m(image, kind=kind, tile=tile, layer=True)
+        return from_image(out, how), from_image(removed, how)
+    return from_image(m(image, kind=kind, tile=tile), how)
+
+
+def dereflect(img: Any, layer: bool = False, model: Optional[str] = None, tile: Union[int, str] = "auto",
+              precision: str = "auto") -> Any:
+    """Remove reflections from a photo taken through glass (same kind of object back); with ``layer`` returns
+    (transmission, reflection)."""
+    return _scene("dereflect", None, img, model, tile, precision, layer)
+
+
+def derain(img: Any, model: Optional[str] = None, tile: Union[int, str] = "auto", precision: str = "auto") -> Any:
+    """Remove rain streaks and the rain veil."""
+    return _scene("weather", "rain", img, model, tile, precision)
+
+
+def dehaze(img: Any, model: Optional[str] = None, tile: Union[int, str] = "auto", precision: str = "auto") -> Any:
+    """Remove haze."""
+    return _scene("weather", "haze", img, model, tile, precision)
+
+
+def desnow(img: Any, model: Optional[str] = None, tile: Union[int, str] = "auto", precision: str = "auto") -> Any:
+    """Remove falling snow."""
+    return _scene("weather", "snow", img, model, tile, precision)
+
+
+def deweather(img: Any, model: Optional[str] = None, tile: Union[int, str] = "auto",
+              precision: str = "auto") -> Any:
+    """Remove rain, haze or snow, whichever the photo shows."""
+    return _scene("weather", None, img, model, tile, precision)
 
 
 def encode(img: Any, quality: float = 4.0, target_bpp: Optional[float] = None, model: Optional[str] = None,

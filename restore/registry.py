@@ -57,7 +57,7 @@ BACKBONES: Registry = Registry("backbone", ("restore.backbones.conv",))
 HEADS: Registry = Registry("head", ("restore.layers.upsample",))
 # whole networks as named in the weights manifest (``arch`` + ``kwargs``)
 ARCHS: Registry = Registry("architecture", ("restore.tasks.srnet", "restore.tasks.denoisenet",
-                                             "restore.tasks.demosaicnet",
+                                             "restore.tasks.demosaicnet", "restore.tasks.globalnet",
                                              "restore.codecs.model"))
 
 

@@ -76,9 +76,13 @@ class Tiler:
     multiple: int = 1        # the model wants h and w divisible by this
     pad: str = "reflect"     # context beyond the image border: "reflect" or "none"
 
-    def run(self, fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor,
-            progress: Optional[Callable[[int, int], None]] = None) -> torch.Tensor:
-        """Process a C×H×W tensor; returns C'×(sH)×(sW) float32."""
+    def run(self, fn: Callable[..., torch.Tensor], x: torch.Tensor,
+            progress: Optional[Callable[[int, int], None]] = None, with_origin: bool = False) -> torch.Tensor:
+        """Process a C×H×W tensor; returns C'×(sH)×(sW) float32.
+
+        With ``with_origin`` ``fn`` is called as ``fn(patch, (y, x))``, where (y, x) is the position of the
+        patch's top-left pixel in the image (negative in the mirrored margin), for models with a global branch.
+        """
         if x.dim() != 3:
             raise ValueError("Tiler.run expects a C×H×W tensor")
         if self.pad not in ("reflect", "none"):
@@ -108,7 +112,7 @@ class Tiler:
                 pad_h, pad_w = (-ph) % self.multiple, (-pw) % self.multiple
                 if pad_h or pad_w:
                     patch = torch.nn.functional.pad(patch[None], (0, pad_w, 0, pad_h), mode="replicate")[0]
-                res = fn(patch[None])[0].float()
+                res = (fn(patch[None], (cy0, cx0)) if with_origin else fn(patch[None]))[0].float()
                 core = res[:, (y0 - cy0) * s:(y1 - cy0) * s, (x0 - cx0) * s:(x1 - cx0) * s]
                 if out is None:
                     out = torch.zeros(core.shape[0], h * s, w * s)

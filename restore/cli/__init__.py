@@ -18,7 +18,7 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from restore.cli import codec, demosaic, denoise, models, sr, train  # noqa: F401  (each module adds its commands to ``cli``)
+    from restore.cli import codec, demosaic, denoise, models, scene, sr, train  # noqa: F401  (modules add commands)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -240,3 +240,52 @@ def train_demosaic_command(minutes, total_minutes, model_id, init, body, channel
                          scales=[], aliases=["demosaic"], recipe=vars(recipe) | {"precision": precision, "lr": lr},
                          notes=DEMOSAIC_LIMITS)
     _finish(entry, root)
+
+
+SCENE_LIMITS = {
+    "weather": ("All-weather model (rain streaks and veil, haze by the scattering model, snow) trained on synthetic "
+                "degradations of clean photos; derain/dehaze/desnow pass the kind, deweather lets it decide. "
+                "Small (CPU-trained) model."),
+    "dereflect": ("Reflection removal trained on synthetic glass photos (a blurred, attenuated, sometimes ghosted "
+                  "second photo added in linear light). Small (CPU-trained) model."),
+}
+
+
+def _scene_command(task: str, default_id: str) -> None:
+    @budget_options(default_id)
+    @click.option("--body", default="res", show_default=True)
+    @click.option("--channels", type=int, default=48, show_default=True)
+    @click.option("--blocks", type=int, default=8, show_default=True)
+    @click.option("--batch", type=int, default=8, show_default=True)
+    @click.option("--patch", type=int, default=128, show_default=True, help="Crop side (even).")
+    @click.option("--lr", type=float, default=1e-3, show_default=True)
+    @run_options
+    def command(minutes, total_minutes, model_id, init, body, channels, blocks, batch, patch, lr, precision, data,
+                ckpt, weights_dir, threads) -> None:
+        from restore.train.export import export_model
+        from restore.train.loop import TrainConfig
+        from restore.train.scene import SceneRecipe, train_scene
+
+        if patch % 2:
+            raise click.UsageError("--patch must be even")
+        dirs, root, prior, net = _start(data, weights_dir, init)
+        if prior is not None:
+            body, channels, blocks = prior.kwargs["body"], prior.kwargs["body_kwargs"]["channels"], \
+                prior.kwargs["body_kwargs"]["blocks"]
+        recipe = SceneRecipe(task=task, body=body, channels=channels, blocks=blocks, batch=batch, patch=patch)
+        precision = resolve_precision(precision)
+        cfg = TrainConfig(minutes=minutes, total_minutes=total_minutes, lr=lr, bf16=precision == "bf16",
+                          threads=threads, log=lambda s: click.echo(s, err=True))
+        model, trainer, facts = train_scene(recipe, cfg, dirs, ckpt=ckpt or Path("runs") / f"{model_id}.pt",
+                                            init=net)
+        entry = export_model(model, trainer, facts, model_id=model_id, task=task, root=root, prior=prior,
+                             scales=[], aliases=[task], recipe=vars(recipe) | {"precision": precision, "lr": lr},
+                             notes=SCENE_LIMITS[task])
+        _finish(entry, root)
+
+    train_group.command(task, help=f"Train the {task} model on synthetic pairs; writes weights/<id>.safetensors.")(
+        command)
+
+
+_scene_command("weather", "globalnet-weather-s")
+_scene_command("dereflect", "globalnet-dereflect-s")

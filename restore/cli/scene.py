@@ -1,0 +1,74 @@
+"""``restore derain|dehaze|desnow|deweather|dereflect``: whole-scene restoration for files and folders."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import click
+
+from restore.cli import cli
+from restore.cli.batch import BatchOptions, batch_options, report, run_batch
+from restore.cli.common import model_options, parse_tile
+
+# command → (manifest alias, condition passed to the model, default output suffix, help)
+COMMANDS = {
+    "derain": ("weather", "rain", "_derained", "Remove rain streaks and the rain veil."),
+    "dehaze": ("weather", "haze", "_dehazed", "Remove haze (atmospheric scattering)."),
+    "desnow": ("weather", "snow", "_desnowed", "Remove falling snow."),
+    "deweather": ("weather", None, "_clear", "Remove rain, haze or snow, whichever is there."),
+    "dereflect": ("dereflect", None, "_dereflected", "Remove reflections from photos taken through glass."),
+}
+
+
+def _run(name: str, inputs, layer_suffix: Optional[str], model, tile, threads, precision, output, recursive,
+         suffix, ext, skip_existing, overwrite, quality, quiet) -> None:
+    from restore.api import load
+    from restore.io import write_image
+    from restore.runtime import set_threads
+
+    alias, kind, default_suffix, _ = COMMANDS[name]
+    tile = parse_tile(tile)
+    set_threads(threads)
+    opts = BatchOptions(output=output, recursive=recursive, suffix=default_suffix if suffix is None else suffix,
+                        ext=ext, skip_existing=skip_existing, overwrite=overwrite, quiet=quiet, quality=quality)
+    try:
+        m = load(model or alias, precision=precision)
+    except KeyError as e:
+        if model:
+            raise
+        raise click.UsageError(f"no {alias} model is installed yet: train one with `restore train {alias}`") from e
+    if getattr(m.entry, "task", None) != alias:
+        raise click.UsageError(f"{model!r} is not a {alias} model")
+
+    def write(result, dst: Path) -> None:
+        if layer_suffix is None:
+            write_image(result, dst, quality=quality)
+            return
+        img, layer = result
+        write_image(img, dst, quality=quality)
+        write_image(layer, dst.with_name(dst.stem + layer_suffix + dst.suffix), quality=quality)
+
+    res = run_batch(list(inputs), opts, lambda img, progress: m(img, kind=kind, tile=tile, progress=progress,
+                                                               layer=layer_suffix is not None), write=write)
+    report(res, quiet)
+
+
+def _make(name: str) -> None:
+    help_text = COMMANDS[name][3] + f" Writes NAME{COMMANDS[name][2]}.png beside each input by default."
+
+    @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+    @model_options
+    @batch_options
+    def command(inputs, model, tile, threads, precision, output, recursive, suffix, ext, skip_existing, overwrite,
+                quality, quiet, layer=False) -> None:
+        _run(name, inputs, "_reflection" if layer else None, model, tile, threads, precision, output, recursive,
+             suffix, ext, skip_existing, overwrite, quality, quiet)
+
+    if name == "dereflect":
+        command = click.option("--layer", is_flag=True,
+                               help="Also write the removed reflection as NAME_dereflected_reflection.png.")(command)
+    cli.command(name, help=help_text)(command)
+
+
+for _name in COMMANDS:
+    _make(_name)
