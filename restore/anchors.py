@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["box_filter", "guided_filter", "dark_channel", "dark_channel_dehaze", "estimate_noise_sigma",
-           "align_and_merge"]
+           "ecc_align", "align_and_merge"]
 
 
 def box_filter(x: np.ndarray, r: int) -> np.ndarray:
@@ -63,39 +63,49 @@ def estimate_noise_sigma(gray: np.ndarray) -> float:
     return float(conv.sum() * np.sqrt(0.5 * np.pi) / (6.0 * (w - 2) * (h - 2)))
 
 
-def align_and_merge(frames: list[np.ndarray], sigma: float | None = None, reject: float = 2.5,
-                    iterations: int = 100) -> np.ndarray:
-    """Merge H×W×3 float frames in [0, 1] onto the first: ECC alignment, then a robust mean.
-
-    Each aligned frame's pixel gets weight ``exp(-d² / (2 (reject·σ√2)²))`` where ``d`` is its difference from
-    the reference, so noise averages out while moving objects (large ``d``) keep the reference's content.
-    Frames that ECC cannot align are left out.
-    """
+def ecc_align(frames: list[np.ndarray], iterations: int = 100) -> list[np.ndarray]:
+    """Every H×W×3 float frame warped onto the first by OpenCV's ECC (Euclidean motion, estimated on
+    noise-suppressed gray copies); frames ECC cannot align are dropped. The first frame is returned as is."""
     import cv2
 
     if not frames:
         raise ValueError("a burst needs at least one frame")
     ref = frames[0].astype(np.float32)
     h, w = ref.shape[:2]
-    ref_gray = cv2.cvtColor(ref, cv2.COLOR_RGB2GRAY)
-    if sigma is None:
-        sigma = estimate_noise_sigma(ref_gray)
-    smooth = lambda g: cv2.GaussianBlur(g, (0, 0), 1.5)  # noqa: E731  (ECC on noise-suppressed frames)
-    ref_s = smooth(ref_gray)
-    acc, wsum = ref.astype(np.float64).copy(), np.ones((h, w, 1))
-    spread = 2 * (reject * max(sigma, 1e-3) * np.sqrt(2)) ** 2
+    smooth = lambda f: cv2.GaussianBlur(cv2.cvtColor(f, cv2.COLOR_RGB2GRAY), (0, 0), 1.5)  # noqa: E731
+    ref_s = smooth(ref)
+    out = [frames[0]]
     for f in frames[1:]:
         f = f.astype(np.float32)
         m = np.eye(2, 3, dtype=np.float32)
         try:
-            _, m = cv2.findTransformECC(ref_s, smooth(cv2.cvtColor(f, cv2.COLOR_RGB2GRAY)), m, cv2.MOTION_EUCLIDEAN,
+            _, m = cv2.findTransformECC(ref_s, smooth(f), m, cv2.MOTION_EUCLIDEAN,
                                         (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, iterations, 1e-6), None, 5)
         except cv2.error:
             continue
-        aligned = cv2.warpAffine(f, m, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                                 borderMode=cv2.BORDER_REFLECT).astype(np.float64)
-        d2 = ((aligned - ref) ** 2).mean(axis=2, keepdims=True)
-        wt = np.exp(-d2 / spread)
-        acc += wt * aligned
+        out.append(cv2.warpAffine(f, m, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                                  borderMode=cv2.BORDER_REFLECT_101))
+    return out
+
+
+def align_and_merge(frames: list[np.ndarray], sigma: float | None = None, reject: float = 2.5,
+                    iterations: int = 100) -> np.ndarray:
+    """Merge H×W×3 float frames in [0, 1] onto the first: ECC alignment, then a robust mean.
+
+    Each aligned frame's pixel gets weight ``exp(-d² / (2 (reject·σ√2)²))`` where ``d`` is its difference from
+    the reference, so noise averages out while moving objects (large ``d``) keep the reference's content.
+    """
+    import cv2
+
+    aligned = ecc_align(frames, iterations)
+    ref = aligned[0].astype(np.float64)
+    if sigma is None:
+        sigma = estimate_noise_sigma(cv2.cvtColor(aligned[0].astype(np.float32), cv2.COLOR_RGB2GRAY))
+    spread = 2 * (reject * max(sigma, 1e-3) * np.sqrt(2)) ** 2
+    acc, wsum = ref.copy(), np.ones(ref.shape[:2] + (1,))
+    for f in aligned[1:]:
+        f = f.astype(np.float64)
+        wt = np.exp(-((f - ref) ** 2).mean(axis=2, keepdims=True) / spread)
+        acc += wt * f
         wsum += wt
     return (acc / wsum).clip(0.0, 1.0)

@@ -8,7 +8,8 @@ from typing import Any, Optional, Union
 from restore.convert import from_image, to_image
 from restore.weights import Manifest, ModelEntry, build_model
 
-__all__ = ["load", "sr", "denoise", "demosaic", "dereflect", "derain", "dehaze", "desnow", "deweather", "list_models", "encode", "decode", "codec_for", "DEFAULT_CODEC"]
+__all__ = ["load", "sr", "denoise", "demosaic", "dereflect", "derain", "dehaze", "desnow", "deweather",
+           "fuse_burst", "list_models", "encode", "decode", "codec_for", "DEFAULT_CODEC"]
 
 DEFAULT_CODEC = "codec"
 
@@ -50,6 +51,10 @@ def load(name: str, scale: Optional[int] = None, precision: str = "auto"):
             from restore.tasks.scene import WEATHER, SceneModel
 
             model = SceneModel(net, precision, entry, kinds=WEATHER if entry.task == "weather" else ())
+        elif entry.task == "burst":
+            from restore.tasks.burst import BurstModel
+
+            model = BurstModel(net, precision, entry)
         elif entry.task == "codec":
             from restore.codecs.codec import LearnedCodec
 
@@ -139,6 +144,17 @@ def deweather(img: Any, model: Optional[str] = None, tile: Union[int, str] = "au
               precision: str = "auto") -> Any:
     """Remove rain, haze or snow, whichever the photo shows."""
     return _scene("weather", None, img, model, tile, precision)
+
+
+def fuse_burst(frames: list, scale: int = 1, model: Optional[str] = None, tile: Union[int, str] = "auto",
+               precision: str = "auto") -> Any:
+    """Align handheld frames (paths, arrays, PIL images, tensors or Images; the first is the reference) and
+    merge them into one clean image, ×``scale`` larger (1, 2 or 4); returns the kind of the first frame."""
+    m = load(model or f"burst-x{scale}", precision=precision)
+    images = [to_image(f) for f in frames]
+    if not images:
+        raise ValueError("a burst needs at least 2 frames, got 0")
+    return from_image(m([im for im, _ in images], tile=tile), images[0][1])
 
 
 def encode(img: Any, quality: float = 4.0, target_bpp: Optional[float] = None, model: Optional[str] = None,

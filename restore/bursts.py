@@ -16,7 +16,7 @@ import torch.nn.functional as F
 
 from restore.degrade import camera_noise, mosaic, sample_camera
 
-__all__ = ["FrameMotion", "warp", "Burst", "synth_burst"]
+__all__ = ["FrameMotion", "motion_theta", "warp_theta", "warp", "unwarp", "Burst", "synth_burst"]
 
 
 @dataclass
@@ -26,19 +26,36 @@ class FrameMotion:
     angle: float = 0.0       # rotation in degrees about the image centre
 
 
-def warp(img: torch.Tensor, m: FrameMotion) -> torch.Tensor:
-    """…×C×H×W image as seen after the camera moved by ``m`` (bilinear, borders mirrored; exact for no motion)."""
-    if m == FrameMotion():
-        return img.clone()
+def motion_theta(m: FrameMotion, h: int, w: int) -> torch.Tensor:
+    """3×3 affine map (normalised coordinates, as ``affine_grid`` takes) of the camera motion ``m``:
+    output pixel p samples the input at ``theta · p``."""
+    a = math.radians(m.angle)
+    return torch.tensor([[math.cos(a), -math.sin(a) * h / w, 2 * m.dx / w],
+                         [math.sin(a) * w / h, math.cos(a), 2 * m.dy / h],
+                         [0.0, 0.0, 1.0]], dtype=torch.float64)
+
+
+def warp_theta(img: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
+    """…×C×H×W image resampled through the 3×3 normalised affine ``theta`` (bilinear, borders mirrored)."""
     shape = img.shape
     x = img.reshape(-1, *shape[-3:])
-    h, w = shape[-2:]
-    a = math.radians(m.angle)
-    # normalised coordinates: output pixel p samples the input at R·p + t
-    theta = torch.tensor([[math.cos(a), -math.sin(a) * h / w, 2 * m.dx / w],
-                          [math.sin(a) * w / h, math.cos(a), 2 * m.dy / h]], dtype=x.dtype)
-    grid = F.affine_grid(theta.expand(x.shape[0], 2, 3), list(x.shape), align_corners=False)
+    t = theta[:2].to(x.dtype).expand(x.shape[0], 2, 3)
+    grid = F.affine_grid(t, list(x.shape), align_corners=False)
     return F.grid_sample(x, grid, mode="bilinear", padding_mode="reflection", align_corners=False).reshape(shape)
+
+
+def warp(img: torch.Tensor, m: FrameMotion) -> torch.Tensor:
+    """…×C×H×W image as seen after the camera moved by ``m`` (exact for no motion)."""
+    if m == FrameMotion():
+        return img.clone()
+    return warp_theta(img, motion_theta(m, *img.shape[-2:]))
+
+
+def unwarp(img: torch.Tensor, m: FrameMotion) -> torch.Tensor:
+    """Undo :func:`warp`: bring a frame taken after motion ``m`` back onto the reference."""
+    if m == FrameMotion():
+        return img.clone()
+    return warp_theta(img, torch.linalg.inv(motion_theta(m, *img.shape[-2:])))
 
 
 @dataclass

@@ -58,6 +58,7 @@ HEADS: Registry = Registry("head", ("restore.layers.upsample",))
 # whole networks as named in the weights manifest (``arch`` + ``kwargs``)
 ARCHS: Registry = Registry("architecture", ("restore.tasks.srnet", "restore.tasks.denoisenet",
                                              "restore.tasks.demosaicnet", "restore.tasks.globalnet",
+                                             "restore.tasks.burstnet",
                                              "restore.codecs.model"))
 
 

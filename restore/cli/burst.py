@@ -1,0 +1,74 @@
+"""``restore burst``: fuse handheld frames (files, or one folder of them) into one clean image."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from restore.cli import cli
+from restore.cli.common import model_options, parse_tile
+
+
+def burst_frames(inputs: tuple[Path, ...]) -> list[Path]:
+    """The frame files: the inputs in order, or the sorted images of a single folder."""
+    from restore.io import READ_EXTS
+
+    if len(inputs) == 1 and inputs[0].is_dir():
+        return sorted(p for p in inputs[0].iterdir()
+                      if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in READ_EXTS)
+    return list(inputs)
+
+
+@cli.command("burst")
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
+              help="Output file (default: FIRST_burst.png beside the first frame).")
+@click.option("-s", "--scale", type=click.Choice(["1", "2", "4"]), default="1", show_default=True,
+              help="Also super-resolve the fused image.")
+@click.option("--quality", type=click.IntRange(1, 100), default=95, show_default=True, help="JPEG/WebP quality.")
+@click.option("--overwrite", is_flag=True, help="Allow replacing one of the frames with the output.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@model_options
+def burst_command(inputs, output, scale, quality, overwrite, quiet, model, tile, threads, precision) -> None:
+    """Align a burst of frames to the first one and merge them into one denoised image.
+
+    The first frame is the reference: the result shows the scene as it was then, and objects that moved
+    during the burst are not ghosted.
+    """
+    import sys
+
+    from tqdm import tqdm
+
+    from restore.api import load
+    from restore.io import read_image, write_image
+    from restore.runtime import set_threads
+
+    tile = parse_tile(tile)
+    set_threads(threads)
+    paths = burst_frames(inputs)
+    if len(paths) < 2:
+        raise click.UsageError(f"a burst needs at least 2 frames, got {len(paths)}")
+    out = output or paths[0].with_name(f"{paths[0].stem}_burst{'' if scale == '1' else '_x' + scale}.png")
+    if any(out.resolve() == p.resolve() for p in paths if p.exists()) and not overwrite:
+        raise click.UsageError(f"output {out} would replace a frame (use -o or --overwrite)")
+    try:
+        m = load(model or f"burst-x{scale}", precision=precision)
+    except KeyError as e:
+        if model:
+            raise
+        raise click.UsageError(f"no ×{scale} burst model is installed yet: train one with "
+                               f"`restore train burst --scale {scale}`") from e
+    if getattr(m.entry, "task", None) != "burst" or m.scale != int(scale):
+        raise click.UsageError(f"{model!r} is not a ×{scale} burst model")
+    frames = [read_image(p) for p in paths]           # an unreadable frame is a one-line ImageError
+    bar = tqdm(unit="tile", disable=quiet or not sys.stderr.isatty(), file=sys.stderr, leave=False)
+
+    def progress(done: int, total: int) -> None:
+        bar.total, bar.n = total, done
+        bar.refresh()
+
+    result = m(frames, tile=tile, progress=progress)
+    bar.close()
+    write_image(result, out, quality=quality)
+    if not quiet:
+        click.echo(f"wrote {out} ({len(paths)} frames)", err=True)

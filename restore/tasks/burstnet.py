@@ -1,0 +1,63 @@
+"""The burst-fusion network: aligned frames in, one clean (optionally ×2/×4 larger) image out.
+
+Frames arrive globally aligned to the first (the reference). A shared encoder sees each frame beside the
+reference and their difference, at half resolution, and gives features plus a per-pixel confidence; the
+confidences are normalised over the frames (softmax), so a frame that disagrees with the reference where an
+object moved, or that is misaligned, contributes little there. The same weights average the frames' pixels
+into a base image; the merged features go through a registered body to a pixel-shuffle tail that corrects
+the (upsampled) base.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from restore.layers.conv import ResBlock, conv3x3
+from restore.registry import ARCHS, build_backbone
+
+__all__ = ["BurstNet"]
+
+
+@ARCHS.register("burstnet")
+class BurstNet(nn.Module):
+    """Confidence-weighted fusion of N aligned frames; see the module docstring. ``scale`` 1, 2 or 4."""
+
+    def __init__(self, body: str = "res", body_kwargs: dict | None = None, frame_channels: int = 32,
+                 scale: int = 1):
+        super().__init__()
+        if scale not in (1, 2, 4):
+            raise ValueError(f"scale must be 1, 2 or 4, not {scale}")
+        body_kwargs = dict(body_kwargs or {})
+        self.arch_spec = ("burstnet", {"body": body, "body_kwargs": body_kwargs, "frame_channels": frame_channels,
+                                       "scale": scale})
+        self.scale = scale
+        f = frame_channels
+        self.encoder = nn.Sequential(conv3x3(4 * 9, f), nn.LeakyReLU(0.1, inplace=True), ResBlock(f), ResBlock(f))
+        self.confidence = conv3x3(f, 1)
+        self.body = build_backbone(body, **body_kwargs)
+        ch = self.body.channels
+        self.fuse = conv3x3(2 * f, ch)
+        self.tail = conv3x3(ch, 4 * 3 * scale * scale)
+        nn.init.zeros_(self.tail.weight)        # an untrained network returns the weighted mean frame
+        nn.init.zeros_(self.tail.bias)
+        # half-resolution: encoder (1 + 2·2) + fuse (1) + body + tail (1), doubled by the unshuffle
+        self.receptive_radius = 2 * (5 + 1 + self.body.receptive_radius + 1)
+
+    def forward(self, frames: torch.Tensor) -> torch.Tensor:
+        """B×N×3×H×W aligned frames (frame 0 the reference, even H and W) → B×3×(sH)×(sW)."""
+        b, n, c, h, w = frames.shape
+        ref = frames[:, :1].expand(b, n, c, h, w)
+        x = torch.cat([frames, ref, frames - ref], 2).reshape(b * n, 3 * c, h, w) - 0.5
+        feat = self.encoder(F.pixel_unshuffle(x, 2))
+        conf = self.confidence(feat).reshape(b, n, 1, h // 2, w // 2).float().softmax(1)
+        feat = feat.reshape(b, n, -1, h // 2, w // 2)
+        merged = (feat * conf.to(feat.dtype)).sum(1)
+        y = self.fuse(torch.cat([merged, feat[:, 0]], 1))
+        res = F.pixel_shuffle(self.tail(self.body(y)), 2 * self.scale)
+        # the confidence-weighted mean of the frames is the base the tail corrects
+        conf_full = F.interpolate(conf.reshape(b * n, 1, h // 2, w // 2), scale_factor=2, mode="nearest")
+        base = (frames * conf_full.reshape(b, n, 1, h, w)).sum(1)
+        if self.scale > 1:
+            base = F.interpolate(base, scale_factor=self.scale, mode="bilinear", align_corners=False)
+        return base + res
