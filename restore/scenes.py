@@ -108,8 +108,8 @@ def add_haze(x: torch.Tensor, gen: Optional[torch.Generator], beta: Optional[flo
              airlight: Optional[float] = None) -> tuple[torch.Tensor, torch.Tensor]:
     """(hazy image, transmission map 1×H×W): ``I = J·t + A·(1 - t)`` in linear light, ``t = exp(-β·d)``."""
     h, w = x.shape[-2:]
-    beta = _u(gen, 0.5, 2.5) if beta is None else beta
-    a = _u(gen, 0.7, 1.0) if airlight is None else airlight
+    beta = _u(gen, 0.3, 1.5) if beta is None else beta
+    a = _u(gen, 0.7, 0.95) if airlight is None else airlight
     tint = torch.tensor([_u(gen, 0.95, 1.0), 1.0, _u(gen, 0.95, 1.05)]).view(3, 1, 1).to(x.dtype)
     t = torch.exp(-beta * haze_depth(h, w, gen))[None].to(x.dtype)
     lin = srgb_to_linear(x) * t + (a * tint).clamp(0, 1) * (1 - t)
@@ -122,7 +122,7 @@ def add_rain(x: torch.Tensor, gen: Optional[torch.Generator], density: Optional[
     """(rainy image, streak layer 1×H×W in [0, 1]): sparse drops smeared into streaks, added in linear light,
     plus a faint veil of accumulated rain."""
     h, w = x.shape[-2:]
-    density = _u(gen, 0.002, 0.02) if density is None else density
+    density = _u(gen, 0.002, 0.012) if density is None else density
     length = int(_u(gen, 8, 30)) if length is None else length
     angle = _u(gen, 60, 120) if angle is None else angle
     drops = (torch.rand(1, 1, h, w, generator=gen) < density).float() * torch.rand(1, 1, h, w, generator=gen)
@@ -131,7 +131,7 @@ def add_rain(x: torch.Tensor, gen: Optional[torch.Generator], density: Optional[
     streaks = F.conv2d(F.pad(drops, (r, r, r, r)), k[None, None])[0] * (length / 3)
     streaks = gaussian_blur(streaks, 0.5).clamp(0, 1) * _u(gen, 0.5, 0.9)
     lin = srgb_to_linear(x) + streaks
-    veil, _ = add_haze(linear_to_srgb(lin.clamp(0, 1)), gen, beta=_u(gen, 0.0, 0.4), airlight=_u(gen, 0.75, 0.95))
+    veil, _ = add_haze(linear_to_srgb(lin.clamp(0, 1)), gen, beta=_u(gen, 0.0, 0.25), airlight=_u(gen, 0.75, 0.95))
     return veil, streaks
 
 

@@ -1,0 +1,119 @@
+"""Held-out synthetic test sets for the whole-scene and burst tasks, and the scoring they share.
+
+Every case is made deterministically from a bench image (never a training image) with a generator seeded by
+the set, the file name and the case, so every run and every method sees the same inputs:
+
+- weather: each image with rain, with haze and with snow (``restore.scenes``);
+- reflection: each image seen through glass reflecting the next image of the set (mirrored);
+- burst: each image as 8 handheld frames at noise σ 25 with a moving object (``restore.bursts``).
+
+Real pairs under ``bench/`` are added where present (Rain100L's rainy/clean pairs for rain).
+"""
+from __future__ import annotations
+
+import sys
+import time
+import zlib
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+import torch
+
+from benchmarks.common import BENCH_DIR, bench_images, table
+from restore.metrics import psnr, ssim
+
+__all__ = ["seeded", "load", "weather_cases", "reflection_cases", "burst_cases", "score", "Scores"]
+
+
+def seeded(*key) -> torch.Generator:
+    """A torch generator seeded by the CRC32 of the key's parts."""
+    return torch.Generator().manual_seed(zlib.crc32("/".join(map(str, key)).encode()))
+
+
+def load(path: Path, multiple: int = 2) -> torch.Tensor:
+    """A bench image as 3×H×W float in [0, 1], cropped to a multiple of ``multiple``."""
+    from restore.train.data import load_rgb_u8
+
+    x = load_rgb_u8(path).float() / 255
+    h, w = x.shape[-2:]
+    return x[:, : h - h % multiple, : w - w % multiple]
+
+
+def weather_cases(sets: list[str], limit: int = 0) -> Iterator[tuple[str, str, torch.Tensor, torch.Tensor]]:
+    """(kind, image name, degraded, clean) for every image × rain/haze/snow, then Rain100L's real pairs."""
+    from restore.scenes import add_haze, add_rain, add_snow
+    from restore.tasks.scene import WEATHER
+
+    for s in sets:
+        for p in bench_images(s)[:limit or None]:
+            clean = load(p)
+            for kind, fn in zip(WEATHER, (add_rain, add_haze, add_snow)):
+                yield kind, f"{s}/{p.name}", fn(clean, seeded("weather", s, p.name, kind))[0], clean
+    real = BENCH_DIR / "Rain100L"
+    if (real / "input").is_dir():
+        for p in sorted((real / "input").glob("*.png")):
+            yield "rain (Rain100L, real pairs)", f"Rain100L/{p.name}", load(p), load(real / "target" / p.name)
+
+
+def reflection_cases(sets: list[str], limit: int = 0) -> Iterator[tuple[str, torch.Tensor, torch.Tensor]]:
+    """(image name, photo through glass, transmission layer): each image reflecting the next one of its set."""
+    import torch.nn.functional as F
+
+    from restore.scenes import add_reflection, sample_reflection
+
+    for s in sets:
+        paths = bench_images(s)[:limit or None]
+        for i, p in enumerate(paths):
+            scene = load(p)
+            other = load(paths[(i + 1) % len(paths)]).flip(-1)
+            other = F.interpolate(other[None], size=scene.shape[-2:], mode="bilinear", align_corners=False)[0]
+            photo, trans, _ = add_reflection(scene, other.clamp(0, 1), sample_reflection(seeded("reflect", s, p.name)))
+            yield f"{s}/{p.name}", photo, trans
+
+
+def burst_cases(sets: list[str], limit: int = 0, frames: int = 8, sigma: float = 25.0, scale: int = 1):
+    """(image name, Burst) with a moving object, ``frames`` frames at noise ``sigma``."""
+    from restore.bursts import synth_burst
+
+    for s in sets:
+        for p in bench_images(s)[:limit or None]:
+            clean = load(p, multiple=2 * scale)
+            yield f"{s}/{p.name}", synth_burst(clean, frames, seeded("burst", s, p.name), scale=scale, sigma=sigma,
+                                               moving_object=True)
+
+
+class Scores:
+    """PSNR / SSIM (RGB, 0-255) and seconds per megapixel of named methods, grouped by a row key."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, dict[str, list]] = {}
+
+    def add(self, row: str, method: str, out: torch.Tensor, ref: torch.Tensor, seconds: float) -> None:
+        a, b = out.clamp(0, 1).double() * 255, ref.double() * 255
+        rec = self.rows.setdefault(row, {}).setdefault(method, [[], [], 0.0, 0.0])
+        rec[0].append(psnr(a, b))
+        rec[1].append(ssim(a, b))
+        rec[2] += seconds
+        rec[3] += ref.shape[-1] * ref.shape[-2] / 1e6
+        print(f"{row} {method}: {rec[0][-1]:.2f} dB", file=sys.stderr, flush=True)
+
+    def markdown(self, methods: list[str]) -> str:
+        header = ["case", "images"] + [h for m in methods for h in (f"{m} PSNR", f"{m} SSIM", f"{m} s/MP")]
+        rows = []
+        for key, by_method in self.rows.items():
+            n = len(next(iter(by_method.values()))[0])
+            row: list = [key, n]
+            for m in methods:
+                r = by_method.get(m)
+                row += ["-"] * 3 if r is None else [f"{np.mean(r[0]):.2f}", f"{np.mean(r[1]):.4f}",
+                                                   "-" if r[2] == 0 else f"{r[2] / r[3]:.2f}"]
+            rows.append(row)
+        return table(header, rows)
+
+
+def score(scores: Scores, row: str, method: str, fn: Callable[[], torch.Tensor], ref: torch.Tensor) -> None:
+    """Time ``fn()`` and record its output against ``ref``."""
+    t = time.perf_counter()
+    out = fn()
+    scores.add(row, method, out, ref, time.perf_counter() - t)
