@@ -12,13 +12,11 @@ PSNR/SSIM on RGB 0-255; s/MP: wall seconds per megapixel.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 
 import torch
 
-from benchmarks.common import machine_line, write_section
-from benchmarks.synthetic import Scores, burst_cases
+from benchmarks.synthetic import Scores, burst_cases, optional_model, report
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -32,17 +30,9 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     from restore.anchors import align_and_merge
-    from restore.api import load
     from restore.io import Image
 
-    def optional(name: str):
-        try:
-            return load(name)
-        except KeyError:
-            print(f"no {name!r} model installed: its row is left out", file=sys.stderr)
-            return None
-
-    fuse, denoiser = optional("burst-x1"), optional("denoise")
+    fuse, denoiser = optional_model("burst-x1"), optional_model("denoise")
     whole, obj = Scores(), Scores()
     for _, b in burst_cases(args.sets.split(","), args.limit, args.frames, args.sigma):
         y, x, s = b.object_box
@@ -61,14 +51,7 @@ def main(argv: list[str] | None = None) -> None:
             whole.add(row, name, out, b.target, secs)
             obj.add("moving object box", name, out[:, y:y + s, x:x + s], b.target[:, y:y + s, x:x + s], 0.0)
     names = ["reference frame", "denoise (1 frame)", "ECC + robust mean", "ours"]
-    command = "python -m benchmarks.burst " + " ".join(argv if argv is not None else sys.argv[1:])
-    body = "\n".join(["## Burst fusion", "",
-                      f"Command: `{command.strip()}`. {machine_line()}. Model: "
-                      f"{fuse.id if fuse else 'none installed'}.", "", __doc__.split("\n\n", 2)[2].strip(), "",
-                      whole.markdown(names), "", obj.markdown(names)])
-    print(body)
-    if not args.no_write:
-        write_section("burst", body)
+    report("burst", "Burst fusion", "burst", argv, fuse, __doc__, [whole.markdown(names), obj.markdown(names)], not args.no_write)
 
 
 if __name__ == "__main__":

@@ -9,12 +9,10 @@ transmission layer. PSNR/SSIM on RGB 0-255; s/MP: wall seconds per megapixel.
 from __future__ import annotations
 
 import argparse
-import sys
 
 import torch
 
-from benchmarks.common import machine_line, write_section
-from benchmarks.synthetic import Scores, reflection_cases, score
+from benchmarks.synthetic import Scores, optional_model, reflection_cases, report, score
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -26,27 +24,15 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--no-write", action="store_true")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
-    from restore.api import load
     from restore.io import Image
 
-    try:
-        model = load(args.model)
-    except KeyError:
-        model = None
-        print(f"no {args.model!r} model installed: measuring the input only", file=sys.stderr)
+    model = optional_model(args.model)
     scores = Scores()
     for _, photo, trans in reflection_cases(args.sets.split(","), args.limit):
         scores.add("reflection", "input", photo, trans, 0.0)
         if model is not None:
             score(scores, "reflection", "ours", lambda: model(Image(photo)).pixels, trans)
-    command = "python -m benchmarks.dereflect " + " ".join(argv if argv is not None else sys.argv[1:])
-    body = "\n".join(["## Reflection removal", "",
-                      f"Command: `{command.strip()}`. {machine_line()}. Model: "
-                      f"{model.id if model else 'none installed'}.", "", __doc__.split("\n\n", 2)[2].strip(), "",
-                      scores.markdown(["input", "ours"])])
-    print(body)
-    if not args.no_write:
-        write_section("dereflect", body)
+    report("dereflect", "Reflection removal", "dereflect", argv, model, __doc__, [scores.markdown(["input", "ours"])], not args.no_write)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,8 @@ import torch
 from benchmarks.common import BENCH_DIR, bench_images, table
 from restore.metrics import psnr, ssim
 
-__all__ = ["seeded", "load", "weather_cases", "reflection_cases", "burst_cases", "score", "Scores"]
+__all__ = ["seeded", "load", "weather_cases", "reflection_cases", "burst_cases", "score", "Scores", "optional_model",
+           "report"]
 
 
 def seeded(*key) -> torch.Generator:
@@ -117,3 +118,29 @@ def score(scores: Scores, row: str, method: str, fn: Callable[[], torch.Tensor],
     t = time.perf_counter()
     out = fn()
     scores.add(row, method, out, ref, time.perf_counter() - t)
+
+
+def optional_model(name: str):
+    """The installed model ``name``, or None (with a note) when it has not been trained yet."""
+    from restore.api import load
+
+    try:
+        return load(name)
+    except KeyError:
+        print(f"no {name!r} model installed: its rows are left out", file=sys.stderr)
+        return None
+
+
+def report(key: str, title: str, script: str, argv: list[str] | None, model, doc: str, tables: list[str],
+           write: bool) -> None:
+    """Print the BENCHMARKS.md section (title, exact command, machine, model, the script's protocol paragraph,
+    tables) and write it unless ``write`` is False."""
+    from benchmarks.common import machine_line, write_section
+
+    command = f"python -m benchmarks.{script} " + " ".join(argv if argv is not None else sys.argv[1:])
+    body = "\n".join([f"## {title}", "", f"Command: `{command.strip()}`. {machine_line()}. Model: "
+                      f"{model.id if model else 'none installed'}.", "", doc.split("\n\n", 2)[2].strip(), "",
+                      "\n\n".join(tables)])
+    print(body)
+    if write:
+        write_section(key, body)

@@ -10,12 +10,10 @@ the same model as ``restore deweather``. PSNR/SSIM on RGB 0-255; s/MP: wall seco
 from __future__ import annotations
 
 import argparse
-import sys
 
 import torch
 
-from benchmarks.common import machine_line, write_section
-from benchmarks.synthetic import Scores, score, weather_cases
+from benchmarks.synthetic import Scores, optional_model, report, score, weather_cases
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -28,14 +26,9 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     from restore.anchors import dark_channel_dehaze
-    from restore.api import load
     from restore.io import Image
 
-    try:
-        model = load(args.model)
-    except KeyError:
-        model = None
-        print(f"no {args.model!r} model installed: measuring the input and the anchor only", file=sys.stderr)
+    model = optional_model(args.model)
     scores = Scores()
     for kind, _, bad, clean in weather_cases(args.sets.split(","), args.limit):
         scores.add(kind, "input", bad, clean, 0.0)
@@ -46,14 +39,7 @@ def main(argv: list[str] | None = None) -> None:
             known = kind.split()[0]
             score(scores, kind, "ours", lambda: model(Image(bad), kind=known).pixels, clean)
             score(scores, kind, "ours (any)", lambda: model(Image(bad)).pixels, clean)
-    command = "python -m benchmarks.weather " + " ".join(argv if argv is not None else sys.argv[1:])
-    body = "\n".join(["## Weather removal (rain, haze, snow)", "",
-                      f"Command: `{command.strip()}`. {machine_line()}. Model: "
-                      f"{model.id if model else 'none installed'}.", "", __doc__.split("\n\n", 2)[2].strip(), "",
-                      scores.markdown(["input", "dark channel", "ours", "ours (any)"])])
-    print(body)
-    if not args.no_write:
-        write_section("weather", body)
+    report("weather", "Weather removal (rain, haze, snow)", "weather", argv, model, __doc__, [scores.markdown(["input", "dark channel", "ours", "ours (any)"])], not args.no_write)
 
 
 if __name__ == "__main__":

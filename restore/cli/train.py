@@ -163,42 +163,70 @@ def train_codec_command(minutes, total_minutes, model_id, init, lambdas, transfo
     _finish(entry, root)
 
 
-DENOISE_LIMITS = ("Colour denoiser trained on synthetic noise: Gaussian σ 0-75 and a Poisson-Gaussian camera model "
-                  "behind a simple ISP. Give --sigma (8-bit units) when the level is known; blind mode estimates "
-                  "a per-pixel level. Small (CPU-trained) model.")
+def _train_task(kind: str, train_name: str, *, body: str, channels: int, blocks: int, patch: int, minutes: float,
+                total_minutes: float, model_id: str, init: str | None, lr: float, precision: str, data: tuple, ckpt,
+                weights_dir, threads: int, aliases: Callable[[object], list], notes: str,
+                from_prior: tuple[str, ...] = (), scales: Callable[[object], list] = lambda r: [],
+                **recipe_kw) -> None:
+    """Train one of the backbone tasks (``restore.train.<train_name>``: its ``*Recipe`` and ``train_*``) and
+    export it as a ``kind`` model; with --init the architecture (body size and the ``from_prior`` keys) is the prior model's."""
+    import importlib
 
-
-@train_group.command("denoise")
-@budget_options("denoisenet-denoise-s")
-@click.option("--body", default="res", show_default=True)
-@click.option("--channels", type=int, default=48, show_default=True)
-@click.option("--blocks", type=int, default=8, show_default=True)
-@click.option("--batch", type=int, default=16, show_default=True)
-@click.option("--patch", type=int, default=64, show_default=True, help="Crop side (even).")
-@click.option("--lr", type=float, default=1e-3, show_default=True)
-@run_options
-def train_denoise_command(minutes, total_minutes, model_id, init, body, channels, blocks, batch, patch, lr,
-                          precision, data, ckpt, weights_dir, threads) -> None:
-    """Train the blind/non-blind colour denoiser; writes weights/<id>.safetensors and its manifest entry."""
-    from restore.train.denoise import DenoiseRecipe, train_denoise
     from restore.train.export import export_model
     from restore.train.loop import TrainConfig
 
     if patch % 2:
         raise click.UsageError("--patch must be even")
+    mod = importlib.import_module(f"restore.train.{train_name}")
+    recipe_cls = next(getattr(mod, n) for n in mod.__all__ if n.endswith("Recipe"))
+    train_fn = getattr(mod, f"train_{train_name}")
     dirs, root, prior, net = _start(data, weights_dir, init)
     if prior is not None:
         body, channels, blocks = prior.kwargs["body"], prior.kwargs["body_kwargs"]["channels"], \
             prior.kwargs["body_kwargs"]["blocks"]
-    recipe = DenoiseRecipe(body=body, channels=channels, blocks=blocks, batch=batch, patch=patch)
+        recipe_kw |= {k: prior.kwargs[k] for k in from_prior}
+    recipe = recipe_cls(body=body, channels=channels, blocks=blocks, patch=patch, **recipe_kw)
     precision = resolve_precision(precision)
     cfg = TrainConfig(minutes=minutes, total_minutes=total_minutes, lr=lr, bf16=precision == "bf16",
                       threads=threads, log=lambda s: click.echo(s, err=True))
-    model, trainer, facts = train_denoise(recipe, cfg, dirs, ckpt=ckpt or Path("runs") / f"{model_id}.pt", init=net)
-    entry = export_model(model, trainer, facts, model_id=model_id, task="denoise", root=root, prior=prior,
-                         scales=[], aliases=["denoise"], recipe=vars(recipe) | {"precision": precision, "lr": lr},
-                         notes=DENOISE_LIMITS)
+    model, trainer, facts = train_fn(recipe, cfg, dirs, ckpt=ckpt or Path("runs") / f"{model_id}.pt", init=net)
+    entry = export_model(model, trainer, facts, model_id=model_id, task=kind, root=root, prior=prior,
+                         scales=scales(recipe), aliases=aliases(recipe),
+                         recipe=vars(recipe) | {"precision": precision, "lr": lr}, notes=notes)
     _finish(entry, root)
+
+
+def body_options(channels: int, blocks: int, batch: int, patch: int) -> Callable:
+    """--body, --channels, --blocks, --batch, --patch and --lr with a task's defaults."""
+    def wrap(fn: Callable) -> Callable:
+        for opt in reversed([
+            click.option("--body", default="res", show_default=True),
+            click.option("--channels", type=int, default=channels, show_default=True),
+            click.option("--blocks", type=int, default=blocks, show_default=True),
+            click.option("--batch", type=int, default=batch, show_default=True),
+            click.option("--patch", type=int, default=patch, show_default=True, help="Crop side (even)."),
+            click.option("--lr", type=float, default=1e-3, show_default=True),
+        ]):
+            fn = opt(fn)
+        return fn
+    return wrap
+
+
+DENOISE_LIMITS = ("Colour denoiser trained on synthetic noise: Gaussian σ 0-75 and a Poisson-Gaussian camera model "
+                  "behind a simple ISP (half of those then saved as JPEG). Give --sigma (8-bit units) when the level "
+                  "is known; blind mode estimates a per-pixel level. Small (CPU-trained) model.")
+
+
+@train_group.command("denoise")
+@budget_options("denoisenet-denoise-s")
+@body_options(channels=64, blocks=8, batch=16, patch=64)
+@run_options
+def train_denoise_command(minutes, total_minutes, model_id, init, body, channels, blocks, batch, patch, lr,
+                          **run) -> None:
+    """Train the blind/non-blind colour denoiser; writes weights/<id>.safetensors and its manifest entry."""
+    _train_task("denoise", "denoise", body=body, channels=channels, blocks=blocks, patch=patch, minutes=minutes,
+                total_minutes=total_minutes, model_id=model_id, init=init, lr=lr, **run,
+                aliases=lambda r: ["denoise"], notes=DENOISE_LIMITS, batch=batch)
 
 
 DEMOSAIC_LIMITS = ("Bayer demosaicer (any of RGGB/BGGR/GRBG/GBRG) trained on mosaics of sRGB photos, with up to 8 % "
@@ -208,38 +236,16 @@ DEMOSAIC_LIMITS = ("Bayer demosaicer (any of RGGB/BGGR/GRBG/GBRG) trained on mos
 
 @train_group.command("demosaic")
 @budget_options("demosaicnet-demosaic-s")
-@click.option("--body", default="res", show_default=True)
-@click.option("--channels", type=int, default=64, show_default=True)
-@click.option("--blocks", type=int, default=8, show_default=True)
-@click.option("--batch", type=int, default=16, show_default=True)
-@click.option("--patch", type=int, default=64, show_default=True, help="Crop side (even).")
+@body_options(channels=64, blocks=8, batch=16, patch=64)
 @click.option("--focus", type=float, default=0.5, show_default=True,
               help="Pixel-focus exponent of the loss (0: plain L1).")
-@click.option("--lr", type=float, default=1e-3, show_default=True)
 @run_options
-def train_demosaic_command(minutes, total_minutes, model_id, init, body, channels, blocks, batch, patch, focus, lr,
-                           precision, data, ckpt, weights_dir, threads) -> None:
+def train_demosaic_command(minutes, total_minutes, model_id, init, body, channels, blocks, batch, patch, lr, focus,
+                           **run) -> None:
     """Train the demosaicer (clean, masked and noisy mosaics); writes weights/<id>.safetensors."""
-    from restore.train.demosaic import DemosaicRecipe, train_demosaic
-    from restore.train.export import export_model
-    from restore.train.loop import TrainConfig
-
-    if patch % 2:
-        raise click.UsageError("--patch must be even")
-    dirs, root, prior, net = _start(data, weights_dir, init)
-    if prior is not None:
-        body, channels, blocks = prior.kwargs["body"], prior.kwargs["body_kwargs"]["channels"], \
-            prior.kwargs["body_kwargs"]["blocks"]
-    recipe = DemosaicRecipe(body=body, channels=channels, blocks=blocks, batch=batch, patch=patch, focus=focus)
-    precision = resolve_precision(precision)
-    cfg = TrainConfig(minutes=minutes, total_minutes=total_minutes, lr=lr, bf16=precision == "bf16",
-                      threads=threads, log=lambda s: click.echo(s, err=True))
-    model, trainer, facts = train_demosaic(recipe, cfg, dirs, ckpt=ckpt or Path("runs") / f"{model_id}.pt",
-                                           init=net)
-    entry = export_model(model, trainer, facts, model_id=model_id, task="demosaic", root=root, prior=prior,
-                         scales=[], aliases=["demosaic"], recipe=vars(recipe) | {"precision": precision, "lr": lr},
-                         notes=DEMOSAIC_LIMITS)
-    _finish(entry, root)
+    _train_task("demosaic", "demosaic", body=body, channels=channels, blocks=blocks, patch=patch, minutes=minutes,
+                total_minutes=total_minutes, model_id=model_id, init=init, lr=lr, **run,
+                aliases=lambda r: ["demosaic"], notes=DEMOSAIC_LIMITS, batch=batch, focus=focus)
 
 
 SCENE_LIMITS = {
@@ -253,35 +259,12 @@ SCENE_LIMITS = {
 
 def _scene_command(task: str, default_id: str) -> None:
     @budget_options(default_id)
-    @click.option("--body", default="res", show_default=True)
-    @click.option("--channels", type=int, default=48, show_default=True)
-    @click.option("--blocks", type=int, default=8, show_default=True)
-    @click.option("--batch", type=int, default=8, show_default=True)
-    @click.option("--patch", type=int, default=128, show_default=True, help="Crop side (even).")
-    @click.option("--lr", type=float, default=1e-3, show_default=True)
+    @body_options(channels=48, blocks=8, batch=8, patch=128)
     @run_options
-    def command(minutes, total_minutes, model_id, init, body, channels, blocks, batch, patch, lr, precision, data,
-                ckpt, weights_dir, threads) -> None:
-        from restore.train.export import export_model
-        from restore.train.loop import TrainConfig
-        from restore.train.scene import SceneRecipe, train_scene
-
-        if patch % 2:
-            raise click.UsageError("--patch must be even")
-        dirs, root, prior, net = _start(data, weights_dir, init)
-        if prior is not None:
-            body, channels, blocks = prior.kwargs["body"], prior.kwargs["body_kwargs"]["channels"], \
-                prior.kwargs["body_kwargs"]["blocks"]
-        recipe = SceneRecipe(task=task, body=body, channels=channels, blocks=blocks, batch=batch, patch=patch)
-        precision = resolve_precision(precision)
-        cfg = TrainConfig(minutes=minutes, total_minutes=total_minutes, lr=lr, bf16=precision == "bf16",
-                          threads=threads, log=lambda s: click.echo(s, err=True))
-        model, trainer, facts = train_scene(recipe, cfg, dirs, ckpt=ckpt or Path("runs") / f"{model_id}.pt",
-                                            init=net)
-        entry = export_model(model, trainer, facts, model_id=model_id, task=task, root=root, prior=prior,
-                             scales=[], aliases=[task], recipe=vars(recipe) | {"precision": precision, "lr": lr},
-                             notes=SCENE_LIMITS[task])
-        _finish(entry, root)
+    def command(minutes, total_minutes, model_id, init, body, channels, blocks, batch, patch, lr, **run) -> None:
+        _train_task(task, "scene", body=body, channels=channels, blocks=blocks, patch=patch, minutes=minutes,
+                    total_minutes=total_minutes, model_id=model_id, init=init, lr=lr, **run,
+                    aliases=lambda r: [task], notes=SCENE_LIMITS[task], batch=batch, task=task)
 
     train_group.command(task, help=f"Train the {task} model on synthetic pairs; writes weights/<id>.safetensors.")(
         command)
@@ -300,34 +283,14 @@ BURST_LIMITS = ("Burst fusion trained on synthetic handheld bursts (shifts up to
 @click.option("--scale", type=click.Choice(["1", "2", "4"]), default="1", show_default=True)
 @budget_options("burstnet-burst-s")
 @click.option("--frames", type=int, default=8, show_default=True, help="Frames per training burst.")
-@click.option("--channels", type=int, default=48, show_default=True)
-@click.option("--blocks", type=int, default=6, show_default=True)
-@click.option("--batch", type=int, default=4, show_default=True)
-@click.option("--patch", type=int, default=64, show_default=True, help="Frame crop side (even).")
-@click.option("--lr", type=float, default=1e-3, show_default=True)
+@body_options(channels=48, blocks=6, batch=4, patch=64)
 @run_options
-def train_burst_command(scale, minutes, total_minutes, model_id, init, frames, channels, blocks, batch, patch, lr,
-                        precision, data, ckpt, weights_dir, threads) -> None:
+def train_burst_command(scale, minutes, total_minutes, model_id, init, frames, body, channels, blocks, batch, patch,
+                        lr, **run) -> None:
     """Train burst fusion (×1, ×2 or ×4 output); writes weights/<id>.safetensors."""
-    from restore.train.burst import BurstRecipe, train_burst
-    from restore.train.export import export_model
-    from restore.train.loop import TrainConfig
-
-    if patch % 2:
-        raise click.UsageError("--patch must be even")
-    dirs, root, prior, net = _start(data, weights_dir, init)
-    if prior is not None:
-        channels, blocks = prior.kwargs["body_kwargs"]["channels"], prior.kwargs["body_kwargs"]["blocks"]
-        scale = str(prior.kwargs["scale"])
     if model_id == "burstnet-burst-s" and scale != "1":
         model_id = f"burstnet-burst-x{scale}-s"
-    recipe = BurstRecipe(scale=int(scale), frames=frames, channels=channels, blocks=blocks, batch=batch,
-                         patch=patch)
-    precision = resolve_precision(precision)
-    cfg = TrainConfig(minutes=minutes, total_minutes=total_minutes, lr=lr, bf16=precision == "bf16",
-                      threads=threads, log=lambda s: click.echo(s, err=True))
-    model, trainer, facts = train_burst(recipe, cfg, dirs, ckpt=ckpt or Path("runs") / f"{model_id}.pt", init=net)
-    entry = export_model(model, trainer, facts, model_id=model_id, task="burst", root=root, prior=prior,
-                         scales=[int(scale)], aliases=[f"burst-x{scale}"],
-                         recipe=vars(recipe) | {"precision": precision, "lr": lr}, notes=BURST_LIMITS)
-    _finish(entry, root)
+    _train_task("burst", "burst", body=body, channels=channels, blocks=blocks, patch=patch, minutes=minutes,
+                total_minutes=total_minutes, model_id=model_id, init=init, lr=lr, **run,
+                aliases=lambda r: [f"burst-x{r.scale}"], scales=lambda r: [r.scale], notes=BURST_LIMITS,
+                from_prior=("scale",), batch=batch, frames=frames, scale=int(scale))

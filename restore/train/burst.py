@@ -16,9 +16,7 @@ import torch.nn.functional as F
 from restore.bursts import FrameMotion, Burst, synth_burst, unwarp
 from restore.metrics import psnr
 from restore.tasks.burstnet import BurstNet
-from restore.train.data import load_crop_data
-from restore.train.loop import TrainConfig, Trainer
-from restore.train.patches import RandomCrops
+from restore.train.loop import TrainConfig, Trainer, fit_on_crops
 
 __all__ = ["BurstRecipe", "aligned_frames", "make_bursts", "validate_burst", "train_burst"]
 
@@ -85,15 +83,10 @@ def validate_burst(model: BurstNet, crops: list[torch.Tensor], recipe: BurstReci
 def train_burst(recipe: BurstRecipe, cfg: TrainConfig, dirs: list[Path], ckpt: Path | None = None,
                 init: BurstNet | None = None, val_fraction: float = 0.05) -> tuple[BurstNet, Trainer, dict]:
     """Train (or continue) the burst-fusion model; returns the EMA model, the trainer and data facts."""
-    d = load_crop_data(dirs, recipe.val_crop, 2 * recipe.scale, cfg.log, val_fraction)
-    data, val = RandomCrops(d.train, multiple=2 * recipe.scale), d.val
-    model = init if init is not None else BurstNet(**recipe.model_kwargs())
-    trainer = Trainer(model, cfg, ckpt)
-    gen = torch.Generator().manual_seed(0)
-
-    def step(m: nn.Module, i: int) -> torch.Tensor:
-        frames, target = make_bursts(recipe, data.batch(recipe.batch, recipe.patch * recipe.scale), gen)
+    def step(m: nn.Module, crops, gen: torch.Generator) -> torch.Tensor:
+        frames, target = make_bursts(recipe, crops.batch(recipe.batch, recipe.patch * recipe.scale), gen)
         return F.l1_loss(m(frames).float(), target)
 
-    trainer.fit(step, lambda m: validate_burst(m, val, recipe))
-    return trainer.ema, trainer, d.facts
+    return fit_on_crops(recipe, cfg, dirs, ckpt, init, BurstNet, step,
+                        lambda m, val: validate_burst(m, val, recipe), multiple=2 * recipe.scale,
+                        val_fraction=val_fraction)

@@ -15,9 +15,7 @@ import torch.nn as nn
 from restore.degrade import mosaic
 from restore.metrics import psnr
 from restore.tasks.demosaicnet import DemosaicNet
-from restore.train.data import load_crop_data
-from restore.train.loop import TrainConfig, Trainer
-from restore.train.patches import RandomCrops
+from restore.train.loop import TrainConfig, Trainer, fit_on_crops
 
 __all__ = ["DemosaicRecipe", "focus_l1", "random_valid", "add_mosaic_noise", "validate_demosaic",
            "train_demosaic"]
@@ -92,15 +90,9 @@ def validate_demosaic(model: DemosaicNet, crops: list[torch.Tensor]) -> dict[str
 def train_demosaic(recipe: DemosaicRecipe, cfg: TrainConfig, dirs: list[Path], ckpt: Path | None = None,
                    init: DemosaicNet | None = None, val_fraction: float = 0.05) -> tuple[DemosaicNet, Trainer, dict]:
     """Train (or continue) the demosaicer; returns the EMA model, the trainer and data facts."""
-    d = load_crop_data(dirs, recipe.val_crop, 2, cfg.log, val_fraction)
-    data, val = RandomCrops(d.train, multiple=2), d.val
-    model = init if init is not None else DemosaicNet(**recipe.model_kwargs())
-    trainer = Trainer(model, cfg, ckpt)
-    gen = torch.Generator().manual_seed(0)
-
-    def step(m: nn.Module, i: int) -> torch.Tensor:
+    def step(m: nn.Module, crops, gen: torch.Generator) -> torch.Tensor:
         n = recipe.batch
-        clean = data.batch(n, recipe.patch)
+        clean = crops.batch(n, recipe.patch)
         mos = mosaic(clean)
         masked = torch.rand(n, generator=gen) < recipe.mask_fraction
         valid = random_valid(mos.shape, masked * torch.rand(n, generator=gen) * recipe.max_missing, gen)
@@ -113,5 +105,5 @@ def train_demosaic(recipe: DemosaicRecipe, cfg: TrainConfig, dirs: list[Path], c
         out, _ = m(mos, valid, torch.where(blind, est * 255, level))
         return focus_l1(out, clean, recipe.focus) + (est.float() * 255 - level).abs().mean() / 255
 
-    trainer.fit(step, lambda m: validate_demosaic(m, val))
-    return trainer.ema, trainer, d.facts
+    return fit_on_crops(recipe, cfg, dirs, ckpt, init, DemosaicNet, step, validate_demosaic,
+                        val_fraction=val_fraction)

@@ -11,9 +11,7 @@ import torch.nn.functional as F
 from restore.degrade import camera_noise, jpeg_roundtrip, sample_camera
 from restore.metrics import psnr
 from restore.tasks.denoisenet import DenoiseNet
-from restore.train.data import load_crop_data
-from restore.train.loop import TrainConfig, Trainer
-from restore.train.patches import RandomCrops
+from restore.train.loop import TrainConfig, Trainer, fit_on_crops
 
 __all__ = ["DenoiseRecipe", "add_training_noise", "validate_denoise", "train_denoise"]
 
@@ -90,20 +88,13 @@ def validate_denoise(model: DenoiseNet, crops: list[torch.Tensor], sigmas: tuple
 def train_denoise(recipe: DenoiseRecipe, cfg: TrainConfig, dirs: list[Path], ckpt: Path | None = None,
                   init: DenoiseNet | None = None, val_fraction: float = 0.05) -> tuple[DenoiseNet, Trainer, dict]:
     """Train (or continue) the denoiser; returns the EMA model, the trainer and data facts."""
-    d = load_crop_data(dirs, recipe.val_crop, 2, cfg.log, val_fraction)
-    data, val = RandomCrops(d.train, multiple=2), d.val
-    model = init if init is not None else DenoiseNet(**recipe.model_kwargs())
-    trainer = Trainer(model, cfg, ckpt)
-    gen = torch.Generator().manual_seed(0)
-
-    def step(m: nn.Module, i: int) -> torch.Tensor:
-        clean = data.batch(recipe.batch, recipe.patch)
+    def step(m: nn.Module, crops, gen: torch.Generator) -> torch.Tensor:
+        clean = crops.batch(recipe.batch, recipe.patch)
         noisy, level = add_training_noise(clean, recipe, gen)
         est = m.estimator(noisy)
         blind = (torch.rand(recipe.batch, generator=gen) < recipe.blind_fraction).view(-1, 1, 1, 1)
-        used = torch.where(blind, est * 255, level)
-        out, _ = m(noisy, used)
+        out, _ = m(noisy, torch.where(blind, est * 255, level))
         return F.l1_loss(out.float(), clean) + F.l1_loss(est.float() * 255, level) / 255
 
-    trainer.fit(step, lambda m: validate_denoise(m, val, recipe.val_sigmas))
-    return trainer.ema, trainer, d.facts
+    return fit_on_crops(recipe, cfg, dirs, ckpt, init, DenoiseNet, step,
+                        lambda m, val: validate_denoise(m, val, recipe.val_sigmas), val_fraction=val_fraction)

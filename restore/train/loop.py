@@ -11,7 +11,7 @@ from typing import Callable, Optional
 import torch
 import torch.nn as nn
 
-__all__ = ["TrainConfig", "Trainer", "cosine_lr"]
+__all__ = ["TrainConfig", "Trainer", "cosine_lr", "fit_on_crops"]
 
 
 @dataclass
@@ -132,3 +132,22 @@ class Trainer:
         self.history.append(rec)
         shown = " ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in rec.items())
         self.cfg.log(shown)
+
+
+def fit_on_crops(recipe, cfg: TrainConfig, dirs: list, ckpt: Optional[Path], init: Optional[nn.Module],
+                 build: Callable[..., nn.Module], step: Callable, validate: Callable[[nn.Module, list], dict],
+                 multiple: int = 2, val_fraction: float = 0.05) -> tuple[nn.Module, "Trainer", dict]:
+    """The driver the crop-based recipes share: split and load ``dirs``, build ``build(**recipe.model_kwargs())``
+    (or continue ``init``), and train with ``step(model, crops, generator) -> loss``, where ``crops.batch(n, p)``
+    samples random dihedral crops with sides a multiple of ``multiple``; ``validate(model, val_crops)``.
+    Returns (EMA model, trainer, data facts)."""
+    from restore.train.data import load_crop_data
+    from restore.train.patches import RandomCrops
+
+    d = load_crop_data(dirs, recipe.val_crop, multiple, cfg.log, val_fraction)
+    crops = RandomCrops(d.train, multiple=multiple)
+    model = init if init is not None else build(**recipe.model_kwargs())
+    trainer = Trainer(model, cfg, ckpt)
+    gen = torch.Generator().manual_seed(0)
+    trainer.fit(lambda m, i: step(m, crops, gen), lambda m: validate(m, d.val))
+    return trainer.ema, trainer, d.facts

@@ -18,11 +18,10 @@ from restore.metrics import psnr
 from restore.scenes import add_haze, add_rain, add_reflection, add_snow, sample_reflection
 from restore.tasks.globalnet import GlobalNet
 from restore.tasks.scene import WEATHER
-from restore.train.data import load_crop_data
-from restore.train.loop import TrainConfig, Trainer
-from restore.train.patches import RandomCrops
+from restore.train.loop import TrainConfig, Trainer, fit_on_crops
 
-__all__ = ["SceneRecipe", "degrade_weather", "degrade_reflection", "scene_batch", "validate_scene", "train_scene"]
+__all__ = ["SceneRecipe", "degrade_weather", "degrade_reflection", "scene_batch", "validate_scene",
+           "train_scene"]
 
 TASKS = ("weather", "dereflect")
 
@@ -101,15 +100,10 @@ def train_scene(recipe: SceneRecipe, cfg: TrainConfig, dirs: list[Path], ckpt: P
     """Train (or continue) a whole-scene model; returns the EMA model, the trainer and data facts."""
     if recipe.task not in TASKS:
         raise ValueError(f"unknown scene task {recipe.task!r}; use one of {', '.join(TASKS)}")
-    d = load_crop_data(dirs, recipe.val_crop, 2, cfg.log, val_fraction)
-    data, val = RandomCrops(d.train, multiple=2), d.val
-    model = init if init is not None else GlobalNet(**recipe.model_kwargs())
-    trainer = Trainer(model, cfg, ckpt)
-    gen = torch.Generator().manual_seed(0)
 
-    def step(m: nn.Module, i: int) -> torch.Tensor:
-        bad, target, cond = scene_batch(recipe, data.batch(recipe.batch, recipe.patch), gen)
+    def step(m: nn.Module, crops, gen: torch.Generator) -> torch.Tensor:
+        bad, target, cond = scene_batch(recipe, crops.batch(recipe.batch, recipe.patch), gen)
         return F.l1_loss(m(bad, cond=cond).float(), target)
 
-    trainer.fit(step, lambda m: validate_scene(m, val, recipe.task))
-    return trainer.ema, trainer, d.facts
+    return fit_on_crops(recipe, cfg, dirs, ckpt, init, GlobalNet, step,
+                        lambda m, val: validate_scene(m, val, recipe.task), val_fraction=val_fraction)

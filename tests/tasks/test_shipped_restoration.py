@@ -1,7 +1,6 @@
 """The shipped denoising and demosaicing weights on an example crop: real gains over the input and anchors."""
 from __future__ import annotations
 
-import numpy as np
 import torch
 
 import restore
