@@ -119,23 +119,23 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def report(path: Path) -> str:
-    """The BENCHMARKS.md section from every record in ``path`` (the latest record per set, σ and method)."""
+    """The BENCHMARKS.md section from every record in ``path``: one row per set, image count and σ (the latest
+    record of each method), so a slow anchor measured on the first N images sits beside ours on the same N."""
     recs: dict[tuple, dict] = {}
     for line in path.read_text().splitlines():
         if line.strip():
             r = json.loads(line)
-            recs[(r["set"], r["sigma"], r["method"])] = r
-    meths = [m for m in ("ours", "ours-blind", "cbm3d", "nlm") if any(k[2] == m for k in recs)]
-    keys = sorted({(k[0], k[1]) for k in recs}, key=lambda k: (SETS.index(k[0]) if k[0] in SETS else 99, k[1]))
+            recs[(r["set"], r["images"], r["sigma"], r["method"])] = r
+    meths = [m for m in ("ours", "ours-blind", "cbm3d", "nlm") if any(k[3] == m for k in recs)]
+    keys = sorted({k[:3] for k in recs}, key=lambda k: (SETS.index(k[0]) if k[0] in SETS else 99, k[1], k[2]))
     rows = []
-    for set_name, s in keys:
-        n = {recs[(set_name, s, m)]["images"] for m in meths if (set_name, s, m) in recs}
-        row = [set_name, f"{s:g}", "/".join(map(str, sorted(n)))]
+    for set_name, n, s in keys:
+        row = [set_name, n, f"{s:g}"]
         for m in meths:
-            r = recs.get((set_name, s, m))
+            r = recs.get((set_name, n, s, m))
             row += ["-", "-"] if r is None else [f"{r['psnr']:.2f}", f"{r['s_per_mp']:.1f}"]
         rows.append(row)
-    header = ["set", "σ", "images"] + [h for m in meths for h in (f"{m} PSNR", f"{m} s/MP")]
+    header = ["set", "images", "σ"] + [h for m in meths for h in (f"{m} PSNR", f"{m} s/MP")]
     commands = sorted({r["command"] for r in recs.values()})
     models = sorted({r["model"] for r in recs.values() if r.get("model")})
     return "\n".join([
