@@ -15,7 +15,8 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT.parent / "shared" / "data" / "bench"
 BENCHMARKS_MD = ROOT / "BENCHMARKS.md"
 
-__all__ = ["BENCH_DIR", "bench_images", "median_time", "write_section", "machine_line", "table", "record_run"]
+__all__ = ["BENCH_DIR", "bench_images", "median_time", "write_section", "machine_line", "table", "record_run",
+           "store_metrics"]
 
 
 def bench_images(name: str) -> list[Path]:
@@ -77,3 +78,13 @@ def record_run(name: str, minutes: float, out: str, train: Callable[[], tuple], 
     with open(out, "a") as f:
         f.write(json.dumps(rec) + "\n")
     return rec
+
+
+def store_metrics(model: str, metrics: dict[str, float]) -> None:
+    """Add measured numbers to a model's manifest entry (its card and ``restore models`` show them)."""
+    from restore.weights import Manifest
+
+    man = Manifest()
+    entry, _ = man.resolve(model)
+    entry.metrics.update({k: round(float(v), 3) for k, v in metrics.items()})
+    man.save()

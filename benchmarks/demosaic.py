@@ -21,7 +21,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from benchmarks.common import bench_images, machine_line, table, write_section
+from benchmarks.common import bench_images, machine_line, store_metrics, table, write_section
 from restore.degrade import mosaic
 from restore.metrics import psnr
 
@@ -146,6 +146,10 @@ def main(argv: list[str] | None = None) -> None:
     print(body)
     if not args.no_write:
         write_section("demosaic", body)
+        ours_rows = {"ours": "clean", "1% missing: ours": "missing1", "5% missing: ours": "missing5",
+                     "σ10 noise: ours (blind)": "noisy10"}
+        store_metrics(args.model, {f"{s}_{k}_cpsnr": results[(s, n)][0] for s in sets for n, k in ours_rows.items()}
+                      | {f"{s}_s_per_mp": results[(s, "ours")][1] for s in sets})
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from benchmarks.common import bench_images, machine_line, table, write_section
+from benchmarks.common import bench_images, machine_line, store_metrics, table, write_section
 from restore.metrics import psnr
 
 SETS = ("CBSD68", "Kodak24", "McMaster", "Urban100")
@@ -110,6 +110,10 @@ def main(argv: list[str] | None = None) -> None:
                        "s_per_mp": secs / mp, "threads": args.threads, "command": command.strip(),
                        "model": model_id if meth.startswith("ours") else None}
                 print(json.dumps(rec), file=sys.stderr, flush=True)
+                if meth.startswith("ours") and not args.no_write:
+                    blind = "_blind" if meth == "ours-blind" else ""
+                    store_metrics(args.model, {f"{name}{len(paths)}_s{s:g}{blind}_psnr": rec["psnr"],
+                                               f"{name}{len(paths)}_s{s:g}{blind}_s_per_mp": rec["s_per_mp"]})
                 with open(args.results, "a") as f:
                     f.write(json.dumps(rec) + "\n")
     body = report(Path(args.results))
