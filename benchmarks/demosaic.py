@@ -30,8 +30,9 @@ BORDER = 8
 
 
 def _cpsnr(out: np.ndarray, ref: np.ndarray) -> float:
-    q = np.clip(np.rint(out), 0, 255)
-    return psnr(torch.from_numpy(q), torch.from_numpy(ref.astype(np.float64)), border=BORDER)
+    q = np.clip(np.rint(out), 0, 255).transpose(2, 0, 1)
+    return psnr(torch.from_numpy(q.copy()), torch.from_numpy(ref.astype(np.float64).transpose(2, 0, 1).copy()),
+                border=BORDER)
 
 
 def _seed(key: str) -> np.random.Generator:
