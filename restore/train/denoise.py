@@ -29,6 +29,7 @@ class DenoiseRecipe:
     jpeg_fraction: float = 0.5          # share of camera samples then stored as JPEG (quality 75-95)
     blind_fraction: float = 0.5         # share of samples that use the estimated noise level
     clip_fraction: float = 0.5          # share of Gaussian samples clipped to [0, 1] (files are; papers' inputs not)
+    gray_fraction: float = 0.15         # share of samples made gray (same image and noise in all channels)
     val_crop: int = 192
     val_sigmas: tuple[int, ...] = field(default=(15, 25, 50))
 
@@ -50,10 +51,16 @@ def add_training_noise(clean: torch.Tensor, recipe: DenoiseRecipe,
     Camera samples (``jpeg_fraction`` of them then JPEG-compressed, as phones store them) and ``clip_fraction``
     of the Gaussian ones are clipped to [0, 1] as in an image file; the other Gaussian samples stay unclipped,
     as in the papers' benchmark protocol. The level map of camera samples is the local RMS of what was added.
+    ``gray_fraction`` of the samples are made gray in place (``clean`` too, so the target matches).
     """
     n, _, h, w = clean.shape
     sigma = torch.rand(n, generator=gen) * recipe.max_sigma
-    noisy = clean + sigma.view(-1, 1, 1, 1) / 255 * torch.randn(clean.shape, generator=gen)
+    noise = torch.randn(clean.shape, generator=gen)
+    if recipe.gray_fraction:            # gray photos: one plane, one noise, seen by the model as three channels
+        gray = (torch.rand(n, generator=gen) < recipe.gray_fraction).view(-1, 1, 1, 1)
+        clean.copy_(torch.where(gray, clean.mean(1, keepdim=True).expand_as(clean), clean))
+        noise = torch.where(gray, noise[:, :1].expand_as(noise), noise)
+    noisy = clean + sigma.view(-1, 1, 1, 1) / 255 * noise
     level = sigma.view(-1, 1, 1, 1).expand(n, 1, h, w).clone()
     clip = (torch.rand(n, generator=gen) < recipe.clip_fraction).view(-1, 1, 1, 1)
     noisy = torch.where(clip, noisy.clamp(0, 1), noisy)

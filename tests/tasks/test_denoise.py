@@ -124,3 +124,15 @@ def test_cli_without_a_denoising_model_says_so(tmp_path, monkeypatch, capsys, ph
     assert main(["denoise", str(tmp_path / "in.png")]) != 0
     err = capsys.readouterr().err
     assert "no denoising model is installed yet" in err and "Traceback" not in err
+
+
+def test_gray_training_samples_share_image_and_noise_across_channels():
+    from restore.train.denoise import DenoiseRecipe, add_training_noise
+
+    clean = torch.rand(32, 3, 16, 16, generator=torch.Generator().manual_seed(0))
+    recipe = DenoiseRecipe(camera_fraction=0.0, gray_fraction=0.5, clip_fraction=0.0)
+    noisy, _ = add_training_noise(clean, recipe, torch.Generator().manual_seed(2))
+    gray = [i for i in range(32) if torch.equal(clean[i, 0], clean[i, 1])]
+    assert 8 < len(gray) < 24                                # about half, and the target was made gray too
+    for i in gray:
+        assert torch.equal(noisy[i, 0], noisy[i, 1]) and torch.equal(noisy[i, 1], noisy[i, 2])

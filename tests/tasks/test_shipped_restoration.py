@@ -24,10 +24,15 @@ def test_shipped_denoiser_given_and_blind_at_sigma_25():
     score = lambda x: psnr(x.clamp(0, 1) * 255, clean * 255)  # noqa: E731
     given = score(m(Image(noisy), sigma=25).pixels)
     blind = score(m(Image(noisy)).pixels)
-    assert given > score(noisy) + 8                      # the noisy crop is about 20.2 dB
-    assert blind > given - 0.5
-    gray = m(Image(noisy.mean(0, keepdim=True)), sigma=25)  # gray input goes through the colour model
-    assert gray.channels == 1 and score(gray.pixels) > score(noisy.mean(0, keepdim=True)) + 6
+    assert given > score(noisy) + 10                     # 20.9 dB in, 33.7 dB out when measured
+    assert blind > given - 0.3                           # the bar for blind mode
+    gray_clean = clean.mean(0, keepdim=True)             # gray input goes through the colour model
+    gray_noisy = gray_clean + 25 / 255 * torch.randn(gray_clean.shape, generator=torch.Generator().manual_seed(5))
+    gray = m(Image(gray_noisy), sigma=25)
+    gray_score = lambda x: psnr(x.clamp(0, 1) * 255, gray_clean * 255)  # noqa: E731
+    # gray noise is the same in all three channels the colour model sees, which it was not trained on: it gains
+    # about 5 dB here instead of 13 (README, model card); gray training samples are the next step
+    assert gray.channels == 1 and gray_score(gray.pixels) > gray_score(gray_noisy) + 4
 
 
 def test_shipped_demosaicer_beats_bilinear_and_handles_missing_sites():
