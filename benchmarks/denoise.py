@@ -142,13 +142,17 @@ def report(path: Path) -> str:
     header = ["set", "images", "σ"] + [h for m in meths for h in (f"{m} PSNR", f"{m} s/MP")]
     commands = sorted({r["command"] for r in recs.values()})
     models = sorted({r["model"] for r in recs.values() if r.get("model")})
+    torch.set_num_threads(max(r["threads"] for r in recs.values()))     # machine_line reports the runs' threads
     return "\n".join([
         "## Colour denoising (Gaussian noise)", "",
         "Commands: " + "; ".join(f"`{c}`" for c in commands) + f". {machine_line()}. Model: {', '.join(models)}.", "",
         "Noisy inputs: paper protocol (float, unclipped, seeded per image and σ) for ours and CBM3D; NLM gets them "
         "rounded and clipped to uint8. `ours` is given the true σ, `ours-blind` estimates it. PSNR on RGB "
         "(0-255), no border crop; s/MP: wall seconds per megapixel; images: the first N of the set (sorted by "
-        "name), the same images and noise for every method in a row.", "",
+        "name), the same images and noise for every method in a row. CBM3D costs 130-190 s per megapixel on one "
+        "core, so it runs on the first few images of each set and ours is measured on those same images as well "
+        "as on the whole set; the runs used one thread, pinned to one core while a training run used the other "
+        "(timings are approximate).", "",
         table(header, rows)])
 
 
