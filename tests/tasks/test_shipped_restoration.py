@@ -42,9 +42,10 @@ def test_shipped_demosaicer_beats_bilinear_and_handles_missing_sites():
     out = m(Image(bayer), pattern="GBRG").pixels
     base = bilinear_demosaic(mosaic(clean[:, 1:-1], "RGGB")[None])[0]     # GBRG shifted by one row is RGGB
     score = lambda x, ref: psnr(x.clamp(0, 1) * 255, ref * 255, border=8)  # noqa: E731
-    assert score(out, clean) > score(base, clean[:, 1:-1]) + 4
+    assert score(out, clean) > score(base, clean[:, 1:-1]) + 4          # 39.6 vs 33.7 dB when measured
     missing = torch.rand(clean.shape[-2:], generator=torch.Generator().manual_seed(0)) < 0.05
     holed = m(Image(bayer * ~missing), pattern="GBRG", mask=missing).pixels
-    assert score(holed, clean) > score(out, clean) - 3
+    assert score(holed, clean) > score(out, clean) - 2                 # 5 % of the sites missing: -1.3 dB
     noisy = (bayer + 10 / 255 * torch.randn(bayer.shape, generator=torch.Generator().manual_seed(1))).clamp(0, 1)
-    assert score(m(Image(noisy), pattern="GBRG").pixels, clean) > score(base, clean[:, 1:-1]) - 6
+    noisy_base = bilinear_demosaic(noisy[:, 1:-1][None])[0]
+    assert score(m(Image(noisy), pattern="GBRG").pixels, clean) > score(noisy_base, clean[:, 1:-1]) + 4   # +5.4
