@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> None:
                     subset = "" if len(paths) == len(bench_images(name)) else f"_first{len(paths)}"
                     blind = "_blind" if meth == "ours-blind" else ""
                     store_metrics(args.model, {f"{name}{subset}_s{s:g}{blind}_psnr": rec["psnr"],
-                                               "s_per_mp_one_core": rec["s_per_mp"]})
+                                               f"s_per_mp_{args.threads}_threads": rec["s_per_mp"]})
                 with open(args.results, "a") as f:
                     f.write(json.dumps(rec) + "\n")
     body = report(Path(args.results))
@@ -143,7 +143,7 @@ def report(path: Path) -> str:
     header = ["set", "images", "σ"] + [h for m in meths for h in (f"{m} PSNR", f"{m} s/MP")]
     commands = sorted({r["command"] for r in recs.values()})
     models = sorted({r["model"] for r in recs.values() if r.get("model")})
-    torch.set_num_threads(max(r["threads"] for r in recs.values()))     # machine_line reports the runs' threads
+    threads = {m: "/".join(sorted({str(r["threads"]) for k, r in recs.items() if k[3] == m})) for m in meths}
     return "\n".join([
         "## Colour denoising (Gaussian noise)", "",
         "Commands: " + "; ".join(f"`{c}`" for c in commands) + f". {machine_line()}. Model: {', '.join(models)}.", "",
@@ -152,8 +152,8 @@ def report(path: Path) -> str:
         "(0-255), no border crop; s/MP: wall seconds per megapixel; images: the first N of the set (sorted by "
         "name), the same images and noise for every method in a row. CBM3D costs 130-190 s per megapixel on one "
         "core, so it runs on the first few images of each set and ours is measured on those same images as well "
-        "as on the whole set; the runs used one thread, pinned to one core while a training run used the other "
-        "(timings are approximate).", "",
+        "as on the whole set. Threads: " + ", ".join(f"{m} {t}" for m, t in threads.items()) + " (CBM3D and NLM "
+        "ran pinned to one core while a training run used the other; timings are approximate).", "",
         table(header, rows)])
 
 

@@ -213,8 +213,8 @@ def body_options(channels: int, blocks: int, batch: int, patch: int) -> Callable
 
 
 DENOISE_LIMITS = ("Colour denoiser trained on synthetic noise: Gaussian σ 0-75 and a Poisson-Gaussian camera model "
-                  "behind a simple ISP (half of those then saved as JPEG). Give --sigma (8-bit units) when the level "
-                  "is known; blind mode estimates a per-pixel level. Small (CPU-trained) model.")
+                  "behind a simple ISP (half of those then saved as JPEG), some samples gray. Give --sigma (8-bit "
+                  "units) when the level is known; blind mode estimates a per-pixel level. Small (CPU-trained) model.")
 
 
 @train_group.command("denoise")
