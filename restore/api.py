@@ -152,9 +152,8 @@ def fuse_burst(frames: list, scale: int = 1, model: Optional[str] = None, tile: 
     merge them into one clean image, ×``scale`` larger (1, 2 or 4); returns the kind of the first frame."""
     m = load(model or f"burst-x{scale}", precision=precision)
     images = [to_image(f) for f in frames]
-    if not images:
-        raise ValueError("a burst needs at least 2 frames, got 0")
-    return from_image(m([im for im, _ in images], tile=tile), images[0][1])
+    out = m([im for im, _ in images], tile=tile)    # checks the count (at least 2) and the sizes
+    return from_image(out, images[0][1])
 
 
 def encode(img: Any, quality: float = 4.0, target_bpp: Optional[float] = None, model: Optional[str] = None,

@@ -113,7 +113,9 @@ def apply_orientation_image(img: "Image", orientation: int) -> "Image":
     """:func:`apply_orientation` on an :class:`Image`'s pixels and alpha (1 or unknown: unchanged)."""
     if orientation not in range(2, 9):
         return img
-    turn = lambda t: torch.from_numpy(apply_orientation(t.permute(1, 2, 0).numpy(), orientation)).permute(2, 0, 1)  # noqa: E731
+    def turn(t: torch.Tensor) -> torch.Tensor:
+        return torch.from_numpy(apply_orientation(t.permute(1, 2, 0).numpy(), orientation)).permute(2, 0, 1)
+
     alpha = None if img.alpha is None else turn(img.alpha).contiguous()
     return img.with_pixels(turn(img.pixels).contiguous(), alpha)
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 
 from restore.cli import cli
-from restore.cli.common import model_options, parse_tile
+from restore.cli.common import load_task_model, model_options, parse_tile
 
 
 def burst_frames(inputs: tuple[Path, ...]) -> list[Path]:
@@ -39,7 +39,6 @@ def burst_command(inputs, output, scale, quality, overwrite, quiet, model, tile,
 
     from tqdm import tqdm
 
-    from restore.api import load
     from restore.io import read_image, write_image
     from restore.runtime import set_threads
 
@@ -51,14 +50,9 @@ def burst_command(inputs, output, scale, quality, overwrite, quiet, model, tile,
     out = output or paths[0].with_name(f"{paths[0].stem}_burst{'' if scale == '1' else '_x' + scale}.png")
     if any(out.resolve() == p.resolve() for p in paths if p.exists()) and not overwrite:
         raise click.UsageError(f"output {out} would replace a frame (use -o or --overwrite)")
-    try:
-        m = load(model or f"burst-x{scale}", precision=precision)
-    except KeyError as e:
-        if model:
-            raise
-        raise click.UsageError(f"no ×{scale} burst model is installed yet: train one with "
-                               f"`restore train burst --scale {scale}`") from e
-    if getattr(m.entry, "task", None) != "burst" or m.scale != int(scale):
+    m = load_task_model(model, f"burst-x{scale}", "burst", f"×{scale} burst", f"train burst --scale {scale}",
+                        precision)
+    if m.scale != int(scale):
         raise click.UsageError(f"{model!r} is not a ×{scale} burst model")
     frames = [read_image(p) for p in paths]           # an unreadable frame is a one-line ImageError
     bar = tqdm(unit="tile", disable=quiet or not sys.stderr.isatty(), file=sys.stderr, leave=False)

@@ -5,7 +5,7 @@ from typing import Callable
 
 import click
 
-__all__ = ["model_options", "parse_tile"]
+__all__ = ["model_options", "parse_tile", "load_task_model"]
 
 
 def parse_tile(value: str) -> str | int:
@@ -32,3 +32,19 @@ def model_options(f: Callable) -> Callable:
     for o in reversed(opts):
         f = o(f)
     return f
+
+
+def load_task_model(model: str | None, default: str, task: str, what: str, train_cmd: str, precision: str):
+    """The model a command runs: ``--model`` or the task's default alias; a one-line usage error when the
+    default is not installed yet (naming the ``restore train`` command) or the model is for another task."""
+    from restore.api import load
+
+    try:
+        m = load(model or default, precision=precision)
+    except KeyError as e:
+        if model:
+            raise
+        raise click.UsageError(f"no {what} model is installed yet: train one with `restore {train_cmd}`") from e
+    if getattr(m.entry, "task", None) != task:
+        raise click.UsageError(f"{model!r} is not a {what} model")
+    return m

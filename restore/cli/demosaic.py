@@ -7,7 +7,7 @@ import click
 
 from restore.cli import cli
 from restore.cli.batch import BatchOptions, batch_options, report, run_batch
-from restore.cli.common import model_options, parse_tile
+from restore.cli.common import load_task_model, model_options, parse_tile
 from restore.degrade import PATTERNS
 
 
@@ -39,7 +39,6 @@ def demosaic_command(inputs, pattern, mask_path, sigma, model, tile, threads, pr
     RAW files (DNG, CR2, NEF, ARW, ...; needs `pip install 'restore[raw]'`) are white-balanced, demosaiced and
     developed to 16-bit sRGB.
     """
-    from restore.api import load
     from restore.io import READ_EXTS, apply_orientation_image, read_image
     from restore.rawfile import RAW_EXTS, develop, read_raw
     from restore.runtime import set_threads
@@ -50,14 +49,7 @@ def demosaic_command(inputs, pattern, mask_path, sigma, model, tile, threads, pr
     opts = BatchOptions(output=output, recursive=recursive, suffix="_rgb" if suffix is None else suffix, ext=ext,
                         skip_existing=skip_existing, overwrite=overwrite, quiet=quiet, quality=quality,
                         in_exts=frozenset(READ_EXTS | RAW_EXTS))
-    try:
-        m = load(model or "demosaic", precision=precision)
-    except KeyError as e:
-        if model:
-            raise
-        raise click.UsageError("no demosaicing model is installed: train one with `restore train demosaic`") from e
-    if getattr(m.entry, "task", None) != "demosaic":
-        raise click.UsageError(f"{model!r} is not a demosaicing model")
+    m = load_task_model(model, "demosaic", "demosaic", "demosaicing", "train demosaic", precision)
 
     def read(path: Path):
         if path.suffix.lower() in RAW_EXTS:

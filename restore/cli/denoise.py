@@ -7,7 +7,7 @@ import click
 
 from restore.cli import cli
 from restore.cli.batch import BatchOptions, batch_options, report, run_batch
-from restore.cli.common import model_options, parse_tile
+from restore.cli.common import load_task_model, model_options, parse_tile
 
 
 @cli.command("denoise")
@@ -19,21 +19,12 @@ from restore.cli.common import model_options, parse_tile
 def denoise_command(inputs, sigma, model, tile, threads, precision, output, recursive, suffix, ext, skip_existing,
                     overwrite, quality, quiet) -> None:
     """Remove noise from images (files or folders); writes NAME_denoised.png beside each input by default."""
-    from restore.api import load
     from restore.runtime import set_threads
 
     tile = parse_tile(tile)
     set_threads(threads)
     opts = BatchOptions(output=output, recursive=recursive, suffix="_denoised" if suffix is None else suffix,
                         ext=ext, skip_existing=skip_existing, overwrite=overwrite, quiet=quiet, quality=quality)
-    try:
-        m = load(model or "denoise", precision=precision)
-    except KeyError as e:
-        if model:
-            raise
-        raise click.UsageError("no denoising model is installed yet: train one with `restore train denoise` "
-                               "(shipped weights are still to come)") from e
-    if not hasattr(m, "multiple") or getattr(m.entry, "task", None) != "denoise":
-        raise click.UsageError(f"{model!r} is not a denoising model")
+    m = load_task_model(model, "denoise", "denoise", "denoising", "train denoise", precision)
     res = run_batch(list(inputs), opts, lambda img, progress: m(img, sigma=sigma, tile=tile, progress=progress))
     report(res, quiet)

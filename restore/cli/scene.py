@@ -8,7 +8,7 @@ import click
 
 from restore.cli import cli
 from restore.cli.batch import BatchOptions, batch_options, report, run_batch
-from restore.cli.common import model_options, parse_tile
+from restore.cli.common import load_task_model, model_options, parse_tile
 
 # command → (manifest alias, condition passed to the model, default output suffix, help)
 COMMANDS = {
@@ -22,7 +22,6 @@ COMMANDS = {
 
 def _run(name: str, inputs, layer_suffix: Optional[str], model, tile, threads, precision, output, recursive,
          suffix, ext, skip_existing, overwrite, quality, quiet) -> None:
-    from restore.api import load
     from restore.io import write_image
     from restore.runtime import set_threads
 
@@ -31,14 +30,7 @@ def _run(name: str, inputs, layer_suffix: Optional[str], model, tile, threads, p
     set_threads(threads)
     opts = BatchOptions(output=output, recursive=recursive, suffix=default_suffix if suffix is None else suffix,
                         ext=ext, skip_existing=skip_existing, overwrite=overwrite, quiet=quiet, quality=quality)
-    try:
-        m = load(model or alias, precision=precision)
-    except KeyError as e:
-        if model:
-            raise
-        raise click.UsageError(f"no {alias} model is installed yet: train one with `restore train {alias}`") from e
-    if getattr(m.entry, "task", None) != alias:
-        raise click.UsageError(f"{model!r} is not a {alias} model")
+    m = load_task_model(model, alias, alias, alias, f"train {alias}", precision)
 
     def write(result, dst: Path) -> None:
         if layer_suffix is None:
