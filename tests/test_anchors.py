@@ -1,11 +1,11 @@
-"""Classical anchors: dark-channel dehazing, noise estimation, ECC align-and-merge of bursts."""
+"""Classical anchors: dark-channel dehazing, reflection suppression, noise estimation, ECC align-and-merge."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import torch
 
-from restore.anchors import align_and_merge, dark_channel_dehaze, estimate_noise_sigma
+from restore.anchors import align_and_merge, dark_channel_dehaze, estimate_noise_sigma, suppress_reflection
 from restore.bursts import synth_burst
 from restore.metrics import psnr
 from restore.scenes import add_haze
@@ -27,6 +27,31 @@ def test_dark_channel_prior_improves_a_hazy_photo(photo_u8):
     before = psnr(hazy * 255, clean * 255)
     after = psnr(torch.from_numpy(out).permute(2, 0, 1) * 255, clean.double() * 255)
     assert after > before + 1
+
+
+def _glass() -> tuple[np.ndarray, np.ndarray]:
+    """(sharp blocks, the same plus a smooth coloured reflection blob)."""
+    yy, xx = np.mgrid[:64, :96]
+    trans = np.full((64, 96, 3), 0.3)
+    trans[16:48, 20:60] = 0.7
+    trans[:, 70:] += 0.2
+    blob = np.exp(-((yy - 40) ** 2 + (xx - 50) ** 2) / (2 * 15 ** 2))[..., None]
+    return trans, trans + 0.15 * blob * np.array([1.0, 0.8, 0.6])
+
+
+def test_reflection_suppression_is_exact_at_threshold_zero():
+    _, photo = _glass()
+    assert np.abs(suppress_reflection(photo, threshold=0.0) - photo).max() < 1e-9
+
+
+def test_reflection_suppression_removes_a_smooth_layer_and_keeps_edges():
+    trans, photo = _glass()
+    out = suppress_reflection(photo, threshold=0.05)
+    centred = lambda a: a - a.mean(axis=(0, 1))  # noqa: E731  (the method keeps the mean brightness)
+    before = np.abs(centred(photo) - centred(trans)).mean()
+    after = np.abs(centred(out) - centred(trans)).mean()
+    assert after < 0.15 * before
+    assert out[30, 40, 0] - out[30, 10, 0] == pytest.approx(0.4, abs=0.03)   # the block edge survives
 
 
 def test_noise_estimate_is_close_on_a_smooth_image():

@@ -50,6 +50,16 @@ class TaskModel:
         return alpha
 
     # -- shared machinery
+    @staticmethod
+    def rgb_in(x: torch.Tensor) -> torch.Tensor:
+        """C×H×W with C = 1 or 3 → 3×H×W (a gray plane is repeated; the networks see colour)."""
+        return x.expand(3, -1, -1) if x.shape[0] == 1 else x
+
+    @staticmethod
+    def rgb_out(out: torch.Tensor, channels: int) -> torch.Tensor:
+        """A 3×H×W result back to the input's ``channels`` (1: the mean of the three)."""
+        return out.mean(0, keepdim=True) if channels == 1 else out
+
     def tiler(self, tile: Union[int, str, None] = "auto") -> Tiler:
         m = self.multiple
         overlap = -(-self.receptive_radius // m) * m
@@ -73,12 +83,9 @@ class TaskModel:
                    forward: Optional[Callable[[torch.Tensor], torch.Tensor]] = None) -> torch.Tensor:
         """C×H×W float in [0, 1] (C = 1 or 3) → processed C×H'×W', tiled (``forward`` defaults to
         :meth:`forward`; tasks with per-call options pass a closure, which keeps calls thread-safe)."""
-        gray = x.shape[0] == 1
-        rgb = x.expand(3, -1, -1) if gray else x
         fn = forward or self.forward
-        out = self.tiler(tile).run(lambda t: self._run(t, fn), rgb, progress)
-        out = out.clamp_(0, 1)
-        return out.mean(0, keepdim=True) if gray else out
+        out = self.tiler(tile).run(lambda t: self._run(t, fn), self.rgb_in(x), progress)
+        return self.rgb_out(out.clamp_(0, 1), x.shape[0])
 
     def __call__(self, img: Image, tile: Union[int, str, None] = "auto",
                  progress: Optional[Callable[[int, int], None]] = None) -> Image:

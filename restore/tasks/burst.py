@@ -39,8 +39,7 @@ class BurstModel(TaskModel):
     def __call__(self, frames: Sequence[Image], tile: Union[int, str, None] = "auto",
                  progress: Optional[Callable[[int, int], None]] = None) -> Image:
         check_burst(frames)
-        rgb = [(f.pixels.expand(3, -1, -1) if f.channels == 1 else f.pixels) for f in frames]
-        aligned = ecc_align([x.permute(1, 2, 0).numpy().astype(np.float32) for x in rgb])
+        aligned = ecc_align([self.rgb_in(f.pixels).permute(1, 2, 0).numpy().astype(np.float32) for f in frames])
         stack = torch.from_numpy(np.stack(aligned)).permute(0, 3, 1, 2).float()      # N×3×H×W
         n, _, h, w = stack.shape
 
@@ -49,7 +48,7 @@ class BurstModel(TaskModel):
 
         out = self.tiler(tile).run(lambda t: self._run(t, fn), stack.reshape(n * 3, h, w), progress).clamp_(0, 1)
         ref = frames[0]
-        pixels = out.mean(0, keepdim=True) if ref.channels == 1 else out
+        pixels = self.rgb_out(out, ref.channels)
         alpha = ref.alpha
         if alpha is not None and self.scale > 1:
             alpha = F.interpolate(alpha[None], scale_factor=self.scale, mode="bilinear", align_corners=False)[0]

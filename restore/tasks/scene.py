@@ -57,12 +57,10 @@ class SceneModel(TaskModel):
         """The restored image; with ``layer`` also the removed layer (what the glass or weather added)."""
         if img.channels not in (1, 3):
             raise ValueError(f"expected 1 or 3 colour channels, got {img.channels}")
-        rgb = img.pixels.expand(3, -1, -1) if img.channels == 1 else img.pixels
+        rgb = self.rgb_in(img.pixels)
         out = self.restore_tensor(rgb, kind, tile, progress)
-        pixels = out.mean(0, keepdim=True) if img.channels == 1 else out
         alpha = None if img.alpha is None else img.alpha.clone()
-        res = img.with_pixels(pixels, alpha)
+        res = img.with_pixels(self.rgb_out(out, img.channels), alpha)
         if not layer:
             return res
-        removed = reflection_layer(rgb, out)
-        return res, img.with_pixels(removed.mean(0, keepdim=True) if img.channels == 1 else removed, None)
+        return res, img.with_pixels(self.rgb_out(reflection_layer(rgb, out), img.channels), None)
