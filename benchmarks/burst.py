@@ -16,7 +16,7 @@ import time
 
 import torch
 
-from benchmarks.synthetic import Scores, burst_cases, optional_model, report
+from benchmarks.synthetic import Scores, burst_cases, example, figure, optional_model, report, seeded
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -25,33 +25,60 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--frames", type=int, default=8)
     ap.add_argument("--sigma", type=float, default=25.0)
+    ap.add_argument("--model", default="burst-x1")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--no-write", action="store_true")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
-    from restore.anchors import align_and_merge
-    from restore.io import Image
 
-    fuse, denoiser = optional_model("burst-x1"), optional_model("denoise")
+    fuse, denoiser = optional_model(args.model), optional_model("denoise")
     whole, obj = Scores(), Scores()
     for _, b in burst_cases(args.sets.split(","), args.limit, args.frames, args.sigma):
         y, x, s = b.object_box
         row = f"{args.frames} frames, σ {args.sigma:g}"
-        outs = {"reference frame": (b.frames[0], 0.0)}
-        methods = [("ECC + robust mean", lambda: torch.from_numpy(align_and_merge(
-            [f.permute(1, 2, 0).double().numpy() for f in b.frames])).permute(2, 0, 1))]
-        if denoiser is not None:
-            methods.append(("denoise (1 frame)", lambda: denoiser(Image(b.frames[0]), sigma=args.sigma).pixels))
-        if fuse is not None:
-            methods.append(("ours", lambda: fuse([Image(f) for f in b.frames]).pixels))
-        for name, fn in methods:
-            t = time.perf_counter()
-            outs[name] = (fn(), time.perf_counter() - t)
-        for name, (out, secs) in outs.items():
+        for name, (out, secs) in run_methods(b, fuse, denoiser, args.sigma).items():
             whole.add(row, name, out, b.target, secs)
             obj.add("moving object box", name, out[:, y:y + s, x:x + s], b.target[:, y:y + s, x:x + s], 0.0)
-    names = ["reference frame", "denoise (1 frame)", "ECC + robust mean", "ours"]
-    report("burst", "Burst fusion", "burst", argv, fuse, __doc__, [whole.markdown(names), obj.markdown(names)], not args.no_write)
+    tables = [whole.markdown(NAMES), obj.markdown(NAMES)]
+    if fuse is not None:
+        tables.append(burst_figure(fuse, denoiser, args.frames, args.sigma))
+    report("burst", "Burst fusion", "burst", argv, fuse, __doc__, tables, not args.no_write)
+
+
+NAMES = ["reference frame", "denoise (1 frame)", "ECC + robust mean", "ours"]
+
+
+def run_methods(b, fuse, denoiser, sigma: float) -> dict[str, tuple[torch.Tensor, float]]:
+    """{method: (output, seconds)} for one burst; the models that are not installed are left out."""
+    from restore.anchors import align_and_merge
+    from restore.io import Image
+
+    methods = [("ECC + robust mean", lambda: torch.from_numpy(align_and_merge(
+        [f.permute(1, 2, 0).double().numpy() for f in b.frames])).permute(2, 0, 1))]
+    if denoiser is not None:
+        methods.append(("denoise (1 frame)", lambda: denoiser(Image(b.frames[0]), sigma=sigma).pixels))
+    if fuse is not None:
+        methods.append(("ours", lambda: fuse([Image(f) for f in b.frames]).pixels))
+    outs = {"reference frame": (b.frames[0], 0.0)}
+    for name, fn in methods:
+        t = time.perf_counter()
+        outs[name] = (fn(), time.perf_counter() - t)
+    return outs
+
+
+def burst_figure(fuse, denoiser, frames: int, sigma: float) -> str:
+    """A burst of the astronaut example with a moving patch, around the patch: every method, then clean."""
+    from restore.bursts import synth_burst
+
+    clean = example("astronaut.png")
+    b = synth_burst(clean, frames, seeded("figure", "burst"), sigma=sigma, moving_object=True)
+    outs = run_methods(b, fuse, denoiser, sigma)
+    y, x, s = b.object_box
+    side = 224
+    cy = min(max(y + s // 2 - side // 2, 0), clean.shape[1] - side)
+    cx = min(max(x + s // 2 - side // 2, 0), clean.shape[2] - side)
+    panels = [(name, outs[name][0]) for name in NAMES if name in outs] + [("clean", clean)]
+    return figure("burst", [panels], box=(cy, cx, side))
 
 
 if __name__ == "__main__":

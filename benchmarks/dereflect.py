@@ -14,7 +14,8 @@ import argparse
 
 import torch
 
-from benchmarks.synthetic import Scores, optional_model, reflection_cases, report, score
+from benchmarks.synthetic import (Scores, example, figure, optional_model, reflection_cases, report, score, seeded,
+                                  through_glass)
 
 ANCHOR = "Yang 2019 (convex)"
 
@@ -28,18 +29,30 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--no-write", action="store_true")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
-    from restore.anchors import suppress_reflection
     from restore.io import Image
 
     model = optional_model(args.model)
     scores = Scores()
     for _, photo, trans in reflection_cases(args.sets.split(","), args.limit):
         scores.add("reflection", "input", photo, trans, 0.0)
-        score(scores, "reflection", ANCHOR, lambda: torch.from_numpy(suppress_reflection(
-            photo.permute(1, 2, 0).double().numpy(), threshold=0.01)).permute(2, 0, 1), trans)
+        score(scores, "reflection", ANCHOR, lambda: classical(photo), trans)
         if model is not None:
             score(scores, "reflection", "ours", lambda: model(Image(photo)).pixels, trans)
-    report("dereflect", "Reflection removal", "dereflect", argv, model, __doc__, [scores.markdown(["input", ANCHOR, "ours"])], not args.no_write)
+    tables = [scores.markdown(["input", ANCHOR, "ours"])]
+    if model is not None:
+        photo, trans = through_glass(example("coffee.png"), example("astronaut.png"), seeded("figure", "reflect"))
+        out, layer = model(Image(photo), layer=True)
+        tables.append(figure("dereflect", [[("input", photo), (ANCHOR, classical(photo)), ("ours", out.pixels),
+                                            ("transmission", trans), ("ours: reflection", layer.pixels)]],
+                             box=(72, 172, 256)))
+    report("dereflect", "Reflection removal", "dereflect", argv, model, __doc__, tables, not args.no_write)
+
+
+def classical(photo: torch.Tensor) -> torch.Tensor:
+    """The anchor: :func:`restore.anchors.suppress_reflection` at the threshold chosen on training images."""
+    from restore.anchors import suppress_reflection
+
+    return torch.from_numpy(suppress_reflection(photo.permute(1, 2, 0).double().numpy(), threshold=0.01)).permute(2, 0, 1)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,8 @@ the set, the file name and the case, so every run and every method sees the same
 - reflection: each image seen through glass reflecting the next image of the set (mirrored);
 - burst: each image as 8 handheld frames at noise σ 25 with a moving object (``restore.bursts``).
 
-Real pairs under ``bench/`` are added where present (Rain100L's rainy/clean pairs for rain).
+Real pairs under ``bench/`` are added where present (Rain100L's rainy/clean pairs for rain). The before/after
+figures are made the same way from the bundled public-domain examples (bench images are never copied out).
 """
 from __future__ import annotations
 
@@ -23,8 +24,8 @@ import torch
 from benchmarks.common import BENCH_DIR, bench_images, table
 from restore.metrics import psnr, ssim
 
-__all__ = ["seeded", "load", "weather_cases", "reflection_cases", "burst_cases", "score", "Scores", "optional_model",
-           "report"]
+__all__ = ["seeded", "load", "weather_cases", "reflection_cases", "through_glass", "burst_cases", "score", "Scores", "optional_model",
+           "report", "example", "figure"]
 
 
 def seeded(*key) -> torch.Generator:
@@ -39,6 +40,33 @@ def load(path: Path, multiple: int = 2) -> torch.Tensor:
     x = load_rgb_u8(path).float() / 255
     h, w = x.shape[-2:]
     return x[:, : h - h % multiple, : w - w % multiple]
+
+
+def example(name: str = "coffee.png", multiple: int = 2) -> torch.Tensor:
+    """A bundled (redistributable) example image, for the before/after figures."""
+    return load(Path(__file__).resolve().parents[1] / "examples" / name, multiple)
+
+
+def figure(name: str, rows: list[list[tuple[str, torch.Tensor]]], box: tuple[int, int, int] = (0, 0, 0)) -> str:
+    """Save rows of labelled panels (each a 3×H×W tensor, cropped to ``box`` = (y, x, side) unless side is 0)
+    side by side as ``benchmarks/results/<name>.jpg``; returns the markdown line that shows it."""
+    from PIL import Image as PILImage, ImageDraw
+
+    y, x, side = box
+    strips = []
+    for row in rows:
+        panels = []
+        for label, t in row:
+            t = t[:, y:y + side, x:x + side] if side else t
+            im = PILImage.fromarray((t.clamp(0, 1) * 255).round().byte().permute(1, 2, 0).numpy())
+            ImageDraw.Draw(im).text((4, 2), label, fill=(255, 255, 0))
+            panels.append(np.asarray(im))
+        strips.append(np.concatenate(panels, axis=1))
+    out = Path(__file__).resolve().parent / "results" / f"{name}.jpg"
+    out.parent.mkdir(exist_ok=True)
+    PILImage.fromarray(np.concatenate(strips, axis=0)).save(out, quality=88)
+    labels = " | ".join(label for label, _ in rows[0])
+    return f"Before/after on a bundled example image ({labels}): ![{name}](benchmarks/results/{name}.jpg)"
 
 
 def weather_cases(sets: list[str], limit: int = 0) -> Iterator[tuple[str, str, torch.Tensor, torch.Tensor]]:
@@ -59,18 +87,22 @@ def weather_cases(sets: list[str], limit: int = 0) -> Iterator[tuple[str, str, t
 
 def reflection_cases(sets: list[str], limit: int = 0) -> Iterator[tuple[str, torch.Tensor, torch.Tensor]]:
     """(image name, photo through glass, transmission layer): each image reflecting the next one of its set."""
+    for s in sets:
+        paths = bench_images(s)[:limit or None]
+        for i, p in enumerate(paths):
+            photo, trans = through_glass(load(p), load(paths[(i + 1) % len(paths)]), seeded("reflect", s, p.name))
+            yield f"{s}/{p.name}", photo, trans
+
+
+def through_glass(scene: torch.Tensor, other: torch.Tensor, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """(photo, transmission layer): ``scene`` behind glass reflecting ``other`` (mirrored, resized to fit)."""
     import torch.nn.functional as F
 
     from restore.scenes import add_reflection, sample_reflection
 
-    for s in sets:
-        paths = bench_images(s)[:limit or None]
-        for i, p in enumerate(paths):
-            scene = load(p)
-            other = load(paths[(i + 1) % len(paths)]).flip(-1)
-            other = F.interpolate(other[None], size=scene.shape[-2:], mode="bilinear", align_corners=False)[0]
-            photo, trans, _ = add_reflection(scene, other.clamp(0, 1), sample_reflection(seeded("reflect", s, p.name)))
-            yield f"{s}/{p.name}", photo, trans
+    other = F.interpolate(other.flip(-1)[None], size=scene.shape[-2:], mode="bilinear", align_corners=False)[0]
+    photo, trans, _ = add_reflection(scene, other.clamp(0, 1), sample_reflection(gen))
+    return photo, trans
 
 
 def burst_cases(sets: list[str], limit: int = 0, frames: int = 8, sigma: float = 25.0, scale: int = 1):
