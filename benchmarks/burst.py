@@ -77,7 +77,7 @@ def burst_figure(fuse, denoiser, frames: int, sigma: float) -> str:
     side = 224
     cy = min(max(y + s // 2 - side // 2, 0), clean.shape[1] - side)
     cx = min(max(x + s // 2 - side // 2, 0), clean.shape[2] - side)
-    panels = [(name, outs[name][0]) for name in NAMES if name in outs] + [("clean", clean)]
+    panels = [(name, outs[name][0]) for name in NAMES if name in outs] + [("clean", b.target)]
     return figure("burst", [panels], box=(cy, cx, side))
 
 

@@ -11,10 +11,12 @@
 """
 from __future__ import annotations
 
+from typing import Iterable, Iterator
+
 import numpy as np
 
 __all__ = ["box_filter", "guided_filter", "dark_channel", "dark_channel_dehaze", "estimate_noise_sigma",
-           "suppress_reflection", "ecc_align", "align_and_merge"]
+           "suppress_reflection", "iter_ecc_align", "ecc_align", "align_and_merge"]
 
 
 def box_filter(x: np.ndarray, r: int) -> np.ndarray:
@@ -91,29 +93,36 @@ def estimate_noise_sigma(gray: np.ndarray) -> float:
     return float(conv.sum() * np.sqrt(0.5 * np.pi) / (6.0 * (w - 2) * (h - 2)))
 
 
-def ecc_align(frames: list[np.ndarray], iterations: int = 100) -> list[np.ndarray]:
+def iter_ecc_align(frames: Iterable[np.ndarray], iterations: int = 100) -> Iterator[np.ndarray]:
     """Every H×W×3 float frame warped onto the first by OpenCV's ECC (Euclidean motion, estimated on
-    noise-suppressed gray copies); frames ECC cannot align are dropped. The first frame is returned as is."""
+    noise-suppressed gray copies), one at a time, so a burst of large frames needs one extra copy at most;
+    frames ECC cannot align are skipped. The first frame is yielded as is."""
     import cv2
 
-    if not frames:
-        raise ValueError("a burst needs at least one frame")
-    ref = frames[0].astype(np.float32)
-    h, w = ref.shape[:2]
     smooth = lambda f: cv2.GaussianBlur(cv2.cvtColor(f, cv2.COLOR_RGB2GRAY), (0, 0), 1.5)  # noqa: E731
-    ref_s = smooth(ref)
-    out = [frames[0]]
-    for f in frames[1:]:
-        f = f.astype(np.float32)
+    it = iter(frames)
+    try:
+        first = next(it)
+    except StopIteration:
+        raise ValueError("a burst needs at least one frame") from None
+    h, w = first.shape[:2]
+    ref_s = smooth(np.ascontiguousarray(first, dtype=np.float32))
+    yield first
+    for f in it:
+        f = np.ascontiguousarray(f, dtype=np.float32)
         m = np.eye(2, 3, dtype=np.float32)
         try:
             _, m = cv2.findTransformECC(ref_s, smooth(f), m, cv2.MOTION_EUCLIDEAN,
                                         (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, iterations, 1e-6), None, 5)
         except cv2.error:
             continue
-        out.append(cv2.warpAffine(f, m, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                                  borderMode=cv2.BORDER_REFLECT_101))
-    return out
+        yield cv2.warpAffine(f, m, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                             borderMode=cv2.BORDER_REFLECT_101)
+
+
+def ecc_align(frames: list[np.ndarray], iterations: int = 100) -> list[np.ndarray]:
+    """:func:`iter_ecc_align` as a list."""
+    return list(iter_ecc_align(frames, iterations))
 
 
 def align_and_merge(frames: list[np.ndarray], sigma: float | None = None, reject: float = 2.5,

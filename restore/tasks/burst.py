@@ -7,7 +7,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from restore.anchors import ecc_align
+from restore.anchors import iter_ecc_align
 from restore.io import Image
 from restore.tasks.base import TaskModel
 from restore.tasks.burstnet import BurstNet
@@ -39,9 +39,13 @@ class BurstModel(TaskModel):
     def __call__(self, frames: Sequence[Image], tile: Union[int, str, None] = "auto",
                  progress: Optional[Callable[[int, int], None]] = None) -> Image:
         check_burst(frames)
-        aligned = ecc_align([self.rgb_in(f.pixels).permute(1, 2, 0).numpy().astype(np.float32) for f in frames])
-        stack = torch.from_numpy(np.stack(aligned)).permute(0, 3, 1, 2).float()      # N×3×H×W
-        n, _, h, w = stack.shape
+        h, w = frames[0].height, frames[0].width
+        stack = torch.empty(len(frames), 3, h, w)                                    # N×3×H×W, aligned
+        n = 0
+        for a in iter_ecc_align(self.rgb_in(f.pixels).permute(1, 2, 0).numpy() for f in frames):
+            stack[n] = torch.from_numpy(np.asarray(a, dtype=np.float32)).permute(2, 0, 1)
+            n += 1
+        stack = stack[:n]
 
         def fn(t: torch.Tensor) -> torch.Tensor:
             return self.net(t.reshape(1, n, 3, *t.shape[-2:]))
