@@ -16,7 +16,7 @@ import time
 
 import torch
 
-from benchmarks.synthetic import Scores, burst_cases, example, figure, optional_model, report, seeded
+from benchmarks.synthetic import Scores, burst_cases, example, figure, optional_model, report, seeded, uhd_table
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -27,6 +27,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--sigma", type=float, default=25.0)
     ap.add_argument("--model", default="burst-x1")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--uhd", action="store_true", help="also time the CLI on 1080p and 4K inputs")
     ap.add_argument("--no-write", action="store_true")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -42,6 +43,8 @@ def main(argv: list[str] | None = None) -> None:
     tables = [whole.markdown(NAMES), obj.markdown(NAMES)]
     if fuse is not None:
         tables.append(burst_figure(fuse, denoiser, args.frames, args.sigma))
+    if args.uhd and fuse is not None:
+        tables.append(uhd_table(["burst", "--model", fuse.id], frames=args.frames))
     report("burst", "Burst fusion", "burst", argv, fuse, __doc__, tables, not args.no_write)
 
 

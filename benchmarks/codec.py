@@ -16,7 +16,6 @@ import io
 import json
 import math
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,7 +26,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from benchmarks.common import ROOT, bench_images, machine_line, table, write_section
+from benchmarks.common import ROOT, bench_images, machine_line, table, timed_cli, write_section
 from restore.metrics import bd_rate, bpp, ms_ssim, psnr
 
 RESULTS = ROOT / "benchmarks" / "results"
@@ -193,16 +192,9 @@ def uhd_run(src: Path, model: str) -> list[list]:
         P.open(src).convert("RGB").resize((3840, 2160), P.Resampling.LANCZOS).save(big)
         for cmd in (["encode", "-q", "4", "-m", model, str(big), "-o", f"{d}/uhd.rst", "--quiet"],
                     ["decode", f"{d}/uhd.rst", "-o", f"{d}/back.png", "--quiet"]):
-            t = time.perf_counter()
-            r = subprocess.run(["/usr/bin/time", "-v", sys.executable, "-m", "restore", *cmd],
-                               capture_output=True, text=True)
-            wall = time.perf_counter() - t
-            if r.returncode:
-                lines = r.stderr.strip().splitlines()
-                raise SystemExit(f"UHD {cmd[0]} failed: {next((x for x in lines if 'error' in x), lines[0])}")
-            rss = next(int(line.split()[-1]) for line in r.stderr.splitlines() if "Maximum resident" in line)
+            wall, rss = timed_cli(cmd)
             extra = f"{8 * os.path.getsize(f'{d}/uhd.rst') / (3840 * 2160):.3f} bpp" if cmd[0] == "encode" else ""
-            rows.append([f"restore {cmd[0]} (3840×2160, 1024-px tiles)", f"{wall:.1f}", f"{rss / 1024 ** 2:.2f}",
+            rows.append([f"restore {cmd[0]} (3840×2160, 1024-px tiles)", f"{wall:.1f}", f"{rss / 1024:.2f}",
                          extra])
     return rows
 

@@ -53,6 +53,22 @@ def table(header: list[str], rows: list[list]) -> str:
     return "\n".join(lines)
 
 
+def timed_cli(args: list[str]) -> tuple[float, float]:
+    """Run ``python -m restore *args`` under ``/usr/bin/time -v``: (wall seconds, peak RSS in MiB) of the whole
+    process; a failure stops the benchmark with the command's error line."""
+    import subprocess
+
+    t = time.perf_counter()
+    r = subprocess.run(["/usr/bin/time", "-v", sys.executable, "-m", "restore", *args], capture_output=True,
+                       text=True)
+    wall = time.perf_counter() - t
+    if r.returncode:
+        lines = r.stderr.strip().splitlines()
+        raise SystemExit(f"restore {args[0]} failed: {next((x for x in lines if 'rror' in x), lines[0])}")
+    rss = next(int(line.split()[-1]) for line in r.stderr.splitlines() if "Maximum resident" in line)
+    return wall, rss / 1024
+
+
 def write_section(key: str, body: str) -> None:
     """Replace (or append) the ``<!-- key:begin -->…<!-- key:end -->`` section of BENCHMARKS.md."""
     text = BENCHMARKS_MD.read_text() if BENCHMARKS_MD.exists() else "# Benchmarks\n"

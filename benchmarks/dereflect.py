@@ -15,7 +15,7 @@ import argparse
 import torch
 
 from benchmarks.synthetic import (Scores, example, figure, optional_model, reflection_cases, report, score, seeded,
-                                  through_glass)
+                                  through_glass, uhd_table)
 
 ANCHOR = "Yang 2019 (convex)"
 
@@ -26,6 +26,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--model", default="dereflect")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--uhd", action="store_true", help="also time the CLI on 1080p and 4K inputs")
     ap.add_argument("--no-write", action="store_true")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -45,6 +46,8 @@ def main(argv: list[str] | None = None) -> None:
         tables.append(figure("dereflect", [[("input", photo), (ANCHOR, classical(photo)), ("ours", out.pixels),
                                             ("transmission", trans), ("ours: reflection", layer.pixels)]],
                              box=(72, 172, 256)))
+    if args.uhd and model is not None:
+        tables.append(uhd_table(["dereflect", "--model", model.id]))
     report("dereflect", "Reflection removal", "dereflect", argv, model, __doc__, tables, not args.no_write)
 
 

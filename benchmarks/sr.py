@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -19,7 +17,7 @@ from pathlib import Path
 
 import torch
 
-from benchmarks.common import bench_images, machine_line, median_time, table, write_section
+from benchmarks.common import bench_images, machine_line, median_time, table, timed_cli, write_section
 from restore.degrade import bicubic_downscale, bicubic_upscale, mod_crop
 from restore.metrics import psnr_y, ssim_y
 from restore.train.data import load_rgb_u8
@@ -80,14 +78,11 @@ def speed_cli(precision: str) -> list[dict]:
             arr = PILImage.fromarray(src.permute(1, 2, 0).numpy()).resize((w, h), PILImage.BICUBIC)
             path = td / f"in_{name}.png"
             write_image(Image.from_array(__import__("numpy").asarray(arr)), path)
-            cmd = [sys.executable, "-m", "restore", "sr", "--scale", str(scale), "--precision", precision,
-                   "-q", str(path), "-o", str(td / f"out_{name}.png")]
-            t = time.perf_counter()
-            subprocess.run(cmd, check=True)
-            wall = time.perf_counter() - t
-            peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # MiB, max over children so far
+            cmd = ["sr", "--scale", str(scale), "--precision", precision, "-q", str(path),
+                   "-o", str(td / f"out_{name}.png")]
+            wall, peak = timed_cli(cmd)           # this process alone (RUSAGE_CHILDREN kept the max of all)
             out.append({"job": f"{name} ×{scale}", "out_mp": w * h * scale * scale / 1e6, "wall_s": wall,
-                        "peak_mib": peak, "cmd": " ".join(["restore"] + cmd[3:])})
+                        "peak_mib": peak, "cmd": " ".join(["restore"] + cmd)})
             print(json.dumps(out[-1]), flush=True)
     return out
 

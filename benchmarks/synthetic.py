@@ -25,7 +25,7 @@ from benchmarks.common import BENCH_DIR, bench_images, table
 from restore.metrics import psnr, ssim
 
 __all__ = ["seeded", "load", "weather_cases", "reflection_cases", "through_glass", "burst_cases", "score", "Scores", "optional_model",
-           "report", "example", "figure"]
+           "report", "example", "figure", "uhd_table"]
 
 
 def seeded(*key) -> torch.Generator:
@@ -67,6 +67,34 @@ def figure(name: str, rows: list[list[tuple[str, torch.Tensor]]], box: tuple[int
     PILImage.fromarray(np.concatenate(strips, axis=0)).save(out, quality=88)
     labels = " | ".join(label for label, _ in rows[0])
     return f"Before/after on a bundled example image ({labels}): ![{name}](benchmarks/results/{name}.jpg)"
+
+
+def uhd_table(command: list[str], frames: int = 0) -> str:
+    """``restore *command`` on the coffee example enlarged to 1920×1080 and 3840×2160 (a burst of ``frames``
+    noisy handheld frames of it when ``frames`` > 0), each under ``/usr/bin/time -v``: a markdown table of wall
+    seconds and peak RSS, to show that memory stays bounded as the photo grows."""
+    import tempfile
+
+    import torch.nn.functional as F
+
+    from benchmarks.common import timed_cli
+    from restore.bursts import synth_burst
+    from restore.io import Image, write_image
+
+    rows = []
+    with tempfile.TemporaryDirectory() as d:
+        for w, h in ((1920, 1080), (3840, 2160)):
+            big = F.interpolate(example("coffee.png")[None], size=(h, w), mode="bicubic", align_corners=False)[0]
+            shots = synth_burst(big.clamp(0, 1), frames, seeded("uhd", w), sigma=25.0).frames if frames else [big]
+            paths = []
+            for i, f in enumerate(shots):
+                paths.append(f"{d}/in{i}.png")
+                write_image(Image(f), paths[-1])
+            wall, rss = timed_cli([*command, *paths, "-o", f"{d}/out.png", "-q"])
+            what = f"{len(paths)} frames of " if frames else ""
+            rows.append([f"{what}{w}×{h}", f"`restore {' '.join(command)}`", f"{wall:.1f}", f"{rss:.0f}"])
+    return ("CLI, whole process under `/usr/bin/time -v`, default tiling (input: examples/coffee.png enlarged):\n\n"
+            + table(["input", "command", "wall s", "peak RSS MiB"], rows))
 
 
 def weather_cases(sets: list[str], limit: int = 0) -> Iterator[tuple[str, str, torch.Tensor, torch.Tensor]]:

@@ -18,7 +18,8 @@ from typing import Callable
 
 import numpy as np
 
-from benchmarks.synthetic import Scores, example, figure, optional_model, report, score, seeded, weather_cases
+from benchmarks.synthetic import (Scores, example, figure, optional_model, report, score, seeded, uhd_table,
+                                  weather_cases)
 from restore.tasks.scene import WEATHER
 
 
@@ -28,6 +29,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--model", default="weather")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--uhd", action="store_true", help="also time the CLI on 1080p and 4K inputs")
     ap.add_argument("--no-write", action="store_true")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -45,6 +47,8 @@ def main(argv: list[str] | None = None) -> None:
     tables = [scores.markdown(["input", "dark channel", "median 3×3", "ours", "ours (any)"])]
     if model is not None:
         tables.append(weather_figure(model))
+    if args.uhd and model is not None:
+        tables.append(uhd_table(["deweather", "--model", model.id]))
     report("weather", "Weather removal (rain, haze, snow)", "weather", argv, model, __doc__, tables, not args.no_write)
 
 
