@@ -14,7 +14,7 @@ __all__ = ["load", "sr", "denoise", "demosaic", "dereflect", "derain", "dehaze",
 DEFAULT_CODEC = "codec"
 
 _cache: dict = {}
-_cache_lock = threading.Lock()
+_cache_lock = threading.RLock()     # re-entrant: a burst model loads its fallback denoiser
 
 
 def list_models() -> list[ModelEntry]:
@@ -54,7 +54,11 @@ def load(name: str, scale: Optional[int] = None, precision: str = "auto"):
         elif entry.task == "burst":
             from restore.tasks.burst import BurstModel
 
-            model = BurstModel(net, precision, entry)
+            try:                                        # the single-frame fallback, where one is installed
+                fallback = load("denoise", precision=precision)
+            except KeyError:
+                fallback = None
+            model = BurstModel(net, precision, entry, fallback)
         elif entry.task == "codec":
             from restore.codecs.codec import LearnedCodec
 

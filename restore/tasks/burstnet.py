@@ -16,7 +16,31 @@ import torch.nn.functional as F
 from restore.layers.conv import ResBlock, conv3x3
 from restore.registry import ARCHS, build_backbone
 
-__all__ = ["BurstNet"]
+__all__ = ["BurstNet", "ghost_weight", "fallback_weight"]
+
+
+def ghost_weight(fused: torch.Tensor, ref: torch.Tensor, sigma: float, box: int = 8, lo: float = 2.0,
+                 hi: float = 4.0) -> torch.Tensor:
+    """H×W in [0, 1]: where the 3×H×W fused image's local mean (``box``² window) departs from the noisy
+    reference frame's by more than ``lo``..``hi`` times the noise that mean can have (σ/√pixels), i.e. where content
+    from other frames (a ghost of something that moved) or a misalignment got into the merge."""
+    h, w = ref.shape[-2:]
+    pool = lambda t, pad_counts: F.avg_pool2d(t[None], box, stride=1, padding=box // 2,  # noqa: E731
+                                              count_include_pad=pad_counts)[0][:, :h, :w]
+    m = pool(fused - ref, False)
+    count = pool(torch.ones_like(ref[:1]), True)[0] * box * box      # pixels inside the window (fewer at borders)
+    z = m.pow(2).mean(0).sqrt() / (max(sigma, 1e-3 * box) / count.sqrt())
+    return ((z - lo) / (hi - lo)).clamp(0, 1)
+
+
+def fallback_weight(ghost: torch.Tensor, reference_share: torch.Tensor, lo: float = 0.3, hi: float = 0.7,
+                    grow: int = 9) -> torch.Tensor:
+    """H×W weight of single-frame denoising of the reference in the result: where a ghost shows, or where the
+    merge trusted the reference alone (its share above ``lo``..``hi``), so the fusion had nothing to average;
+    grown by a ``grow``² maximum to cover the edges of such regions."""
+    single = ((reference_share - lo) / (hi - lo)).clamp(0, 1)
+    wgt = torch.maximum(ghost, single)
+    return F.max_pool2d(wgt[None, None], grow, stride=1, padding=grow // 2)[0, 0]
 
 
 @ARCHS.register("burstnet")
@@ -44,8 +68,10 @@ class BurstNet(nn.Module):
         # half-resolution: encoder (1 + 2·2) + fuse (1) + body + tail (1), doubled by the unshuffle
         self.receptive_radius = 2 * (5 + 1 + self.body.receptive_radius + 1)
 
-    def forward(self, frames: torch.Tensor) -> torch.Tensor:
-        """B×N×3×H×W aligned frames (frame 0 the reference, even H and W) → B×3×(sH)×(sW)."""
+    def forward(self, frames: torch.Tensor, reference_weight: bool = False):
+        """B×N×3×H×W aligned frames (frame 0 the reference, even H and W) → B×3×(sH)×(sW); with
+        ``reference_weight`` also the B×1×(sH)×(sW) share of the reference frame in the merge (1 where no other
+        frame was trusted, 1/N where all were)."""
         b, n, c, h, w = frames.shape
         ref = frames[:, :1].expand(b, n, c, h, w)
         x = torch.cat([frames, ref, frames - ref], 2).reshape(b * n, 3 * c, h, w) - 0.5
@@ -60,4 +86,7 @@ class BurstNet(nn.Module):
         base = (frames * conf_full.reshape(b, n, 1, h, w)).sum(1)
         if self.scale > 1:
             base = F.interpolate(base, scale_factor=self.scale, mode="bilinear", align_corners=False)
-        return base + res
+        if not reference_weight:
+            return base + res
+        ref_w = conf.reshape(b, n, 1, h // 2, w // 2)[:, 0]
+        return base + res, F.interpolate(ref_w, scale_factor=2 * self.scale, mode="nearest")

@@ -53,6 +53,40 @@ def test_bad_bursts_give_one_line_errors(photo_u8):
         model([a, b])
 
 
+def test_ghost_and_fallback_weights():
+    from restore.tasks.burstnet import fallback_weight, ghost_weight
+
+    gen = torch.Generator().manual_seed(0)
+    clean = torch.full((3, 64, 64), 0.5)
+    ref = clean + 0.1 * torch.randn(clean.shape, generator=gen)
+    fused = clean.clone()
+    fused[:, 20:40, 30:50] = 0.8                                   # something the reference does not show
+    g = ghost_weight(fused, ref, sigma=0.1)
+    assert float(g[26:34, 36:44].min()) == 1.0
+    assert float(g[:, :16].mean()) < 0.01 and float(g[:, :16].max()) < 0.5    # noise alone: rare, weak hits
+    share = torch.full((64, 64), 1 / 8)
+    share[0:6, 0:6] = 1.0                                          # only the reference trusted there
+    w = fallback_weight(torch.zeros(64, 64), share, grow=3)
+    assert float(w[0:7, 0:7].min()) == 1.0 and float(w[10:].max()) == 0.0
+
+
+def test_fallback_denoiser_replaces_a_ghosted_object(photo_u8):
+    from restore.tasks.denoise import DenoiseModel
+    from restore.tasks.denoisenet import DenoiseNet
+
+    clean = _photo(photo_u8)
+    b = synth_burst(clean, 6, torch.Generator().manual_seed(3), max_shift=1.0, sigma=5.0, moving_object=True)
+    frames = [Image(f) for f in b.frames]
+    identity = DenoiseModel(DenoiseNet(body="res", body_kwargs={"channels": 8, "blocks": 1}, estimator_channels=8),
+                            precision="fp32")                      # untrained: returns its input
+    plain = BurstModel(_net(trained_tail=False), precision="fp32")(frames, tile=256).pixels
+    guarded = BurstModel(_net(trained_tail=False), precision="fp32", fallback=identity)(frames, tile=256).pixels
+    y, x, s = b.object_box
+    err = lambda t: float((t[:, y:y + s, x:x + s] - b.target[:, y:y + s, x:x + s]).abs().mean())  # noqa: E731
+    assert err(guarded) < 0.5 * err(plain)                           # the untrained mean ghosts; the guard does not
+    assert err(guarded) < 1.5 * err(b.frames[0])                     # about the (noisy) reference there
+
+
 def test_training_bursts_are_seeded_and_aligned():
     from restore.train.burst import BurstRecipe, make_bursts
 
