@@ -45,7 +45,8 @@ def main(argv: list[str] | None = None) -> None:
         tables.append(burst_figure(fuse, denoiser, args.frames, args.sigma))
     if args.uhd and fuse is not None:
         tables.append(uhd_table(["burst", "--model", fuse.id], frames=args.frames))
-    report("burst", "Burst fusion", "burst", argv, fuse, __doc__, tables, not args.no_write)
+    report("burst", "Burst fusion", "burst", argv, fuse, __doc__, tables, not args.no_write,
+           whole.metrics(args.sets, NAMES) | obj.metrics(args.sets, NAMES))
 
 
 NAMES = ["reference frame", "denoise (1 frame)", "ECC + robust mean", "ours"]

@@ -48,7 +48,8 @@ def main(argv: list[str] | None = None) -> None:
                              box=(72, 172, 256)))
     if args.uhd and model is not None:
         tables.append(uhd_table(["dereflect", "--model", model.id]))
-    report("dereflect", "Reflection removal", "dereflect", argv, model, __doc__, tables, not args.no_write)
+    report("dereflect", "Reflection removal", "dereflect", argv, model, __doc__, tables, not args.no_write,
+           scores.metrics(args.sets, ["ours", ANCHOR, "input"]))
 
 
 def classical(photo: torch.Tensor) -> torch.Tensor:

@@ -12,6 +12,7 @@ figures are made the same way from the bundled public-domain examples (bench ima
 """
 from __future__ import annotations
 
+import re
 import sys
 import time
 import zlib
@@ -173,6 +174,13 @@ class Scores:
         return table(header, rows)
 
 
+    def metrics(self, prefix: str, methods: list[str]) -> dict[str, float]:
+        """Mean PSNR of ``methods`` per row, keyed ``<prefix>_<row>_<method>_psnr`` for the manifest."""
+        slug = lambda t: re.sub(r"[^a-z0-9]+", "_", t.lower().replace("σ", "sigma")).strip("_")  # noqa: E731
+        return {f"{slug(prefix)}_{slug(row)}_{slug(m)}_psnr": float(np.mean(r[m][0]))
+                for row, r in self.rows.items() for m in methods if m in r}
+
+
 def score(scores: Scores, row: str, method: str, fn: Callable[[], torch.Tensor], ref: torch.Tensor) -> None:
     """Time ``fn()`` and record its output against ``ref``."""
     t = time.perf_counter()
@@ -192,10 +200,10 @@ def optional_model(name: str):
 
 
 def report(key: str, title: str, script: str, argv: list[str] | None, model, doc: str, tables: list[str],
-           write: bool) -> None:
+           write: bool, metrics: dict[str, float] | None = None) -> None:
     """Print the BENCHMARKS.md section (title, exact command, machine, model, the script's protocol paragraph,
-    tables) and write it unless ``write`` is False."""
-    from benchmarks.common import machine_line, write_section
+    tables) and, unless ``write`` is False, write it and store ``metrics`` in the model's manifest entry."""
+    from benchmarks.common import machine_line, store_metrics, write_section
 
     command = f"python -m benchmarks.{script} " + " ".join(argv if argv is not None else sys.argv[1:])
     body = "\n".join([f"## {title}", "", f"Command: `{command.strip()}`. {machine_line()}. Model: "
@@ -204,3 +212,5 @@ def report(key: str, title: str, script: str, argv: list[str] | None, model, doc
     print(body)
     if write:
         write_section(key, body)
+        if model is not None and metrics:
+            store_metrics(model.id, metrics)

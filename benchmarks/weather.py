@@ -49,7 +49,8 @@ def main(argv: list[str] | None = None) -> None:
         tables.append(weather_figure(model))
     if args.uhd and model is not None:
         tables.append(uhd_table(["deweather", "--model", model.id]))
-    report("weather", "Weather removal (rain, haze, snow)", "weather", argv, model, __doc__, tables, not args.no_write)
+    report("weather", "Weather removal (rain, haze, snow)", "weather", argv, model, __doc__, tables, not args.no_write,
+           scores.metrics(args.sets, ["ours", "ours (any)", "dark channel", "median 3×3", "input"]))
 
 
 def anchor(kind: str, bad: torch.Tensor) -> tuple[str, Callable[[], torch.Tensor]]:
