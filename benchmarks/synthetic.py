@@ -60,7 +60,7 @@ def figure(name: str, rows: list[list[tuple[str, torch.Tensor]]], box: tuple[int
         for label, t in row:
             t = t[:, y:y + side, x:x + side] if side else t
             im = PILImage.fromarray((t.clamp(0, 1) * 255).round().byte().permute(1, 2, 0).numpy())
-            ImageDraw.Draw(im).text((4, 2), label, fill=(255, 255, 0))
+            ImageDraw.Draw(im).text((4, 2), label.replace("×", "x"), fill=(255, 255, 0))  # the default font is ASCII
             panels.append(np.asarray(im))
         strips.append(np.concatenate(panels, axis=1))
     out = Path(__file__).resolve().parent / "results" / f"{name}.jpg"
