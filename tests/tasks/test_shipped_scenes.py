@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 import restore
-from restore.anchors import dark_channel_dehaze, ecc_align
+from restore.anchors import dark_channel_dehaze, ecc_align, suppress_reflection
 from restore.bursts import synth_burst
 from restore.metrics import psnr
 from restore.scenes import add_haze, add_rain, add_reflection, add_snow, sample_reflection
@@ -46,8 +46,10 @@ def test_shipped_reflection_model_recovers_the_transmission_and_the_layer():
     scene, other = _example("coffee.png", 100, 200), _example("astronaut.png", 0, 0).flip(-1)
     photo, trans, refl = add_reflection(scene, other, sample_reflection(torch.Generator().manual_seed(4)))
     out, layer = restore.dereflect(photo, layer=True)
-    assert _score(out, trans) > _score(photo, trans) + GAIN["reflection"]
-    assert _score(layer, refl) > _score(torch.zeros_like(refl), refl)      # the layer resembles the reflection
+    anchor = torch.from_numpy(suppress_reflection(_np(photo), threshold=0.01)).permute(2, 0, 1)
+    # measured: input 19.73, Yang 2019 19.78, ours 23.89 dB; the layer 19.83 dB against 13.47 for an empty one
+    assert _score(out, trans) > max(_score(photo, trans), _score(anchor, trans)) + 2.5
+    assert _score(layer, refl) > _score(torch.zeros_like(refl), refl) + 3
 
 
 def test_shipped_burst_beats_single_frame_denoising_without_ghosts():
@@ -65,5 +67,3 @@ def test_shipped_burst_beats_single_frame_denoising_without_ghosts():
     assert boxed > _score(box(b.frames[0]), box(b.target)) + 6          # the noisy reference: 20.52
     assert boxed > _score(box(single), box(b.target)) - 1.5             # single-frame denoising: 30.47
 
-
-GAIN = {}   # filled in from measurements below
