@@ -85,6 +85,8 @@ def test_fallback_denoiser_replaces_a_ghosted_object(photo_u8):
     err = lambda t: float((t[:, y:y + s, x:x + s] - b.target[:, y:y + s, x:x + s]).abs().mean())  # noqa: E731
     assert err(guarded) < 0.5 * err(plain)                           # the untrained mean ghosts; the guard does not
     assert err(guarded) < 1.5 * err(b.frames[0])                     # about the (noisy) reference there
+    sr = BurstModel(_net(scale=2, trained_tail=False), precision="fp32", fallback=identity)(frames, tile=256)
+    assert (sr.width, sr.height) == (128, 96) and 0 <= float(sr.pixels.min()) and float(sr.pixels.max()) <= 1
 
 
 def test_training_bursts_are_seeded_and_aligned():
