@@ -6,7 +6,9 @@ ours.
 
 Cases come from ``benchmarks/synthetic.py`` (seeded per image, from bench images only). `denoise (1 frame)`
 is our shipped denoiser on the reference frame given the true σ; `ECC + robust mean` is the classical
-align-and-merge anchor. A second table scores only the moving object's box (ghosting shows there).
+align-and-merge anchor. `ours` is `restore burst`: the fusion network plus its single-frame fallback (the
+shipped denoiser at the estimated σ where the merge could not average). A second table scores only the moving
+object's box (ghosting shows there).
 PSNR/SSIM on RGB 0-255; s/MP: wall seconds per megapixel.
 """
 from __future__ import annotations
