@@ -14,7 +14,7 @@ __all__ = ["load", "sr", "denoise", "demosaic", "dereflect", "derain", "dehaze",
 DEFAULT_CODEC = "codec"
 
 _cache: dict = {}
-_cache_lock = threading.RLock()     # re-entrant: a burst model loads its fallback denoiser
+_cache_lock = threading.RLock()
 
 
 def list_models() -> list[ModelEntry]:
@@ -54,10 +54,12 @@ def load(name: str, scale: Optional[int] = None, precision: str = "auto"):
         elif entry.task == "burst":
             from restore.tasks.burst import BurstModel
 
-            try:                                        # the single-frame fallback, where one is installed
-                fallback = load("denoise", precision=precision)
-            except KeyError:
-                fallback = None
+            def fallback() -> Any:                      # the single-frame fallback, where one is installed
+                try:
+                    return load("denoise", precision=precision)
+                except KeyError:
+                    return None
+
             model = BurstModel(net, precision, entry, fallback)
         elif entry.task == "codec":
             from restore.codecs.codec import LearnedCodec

@@ -120,7 +120,8 @@ CODEC_LIMITS = ("Variable-rate learned codec trained on the CPU for RGB photos (
               help="Comma-separated RD weights, one per quality level (default: the 8-level ladder).")
 @click.option("--transform", default="gdn", show_default=True)
 @click.option("--channels", type=int, default=96, show_default=True)
-@click.option("--latent", type=int, default=128, show_default=True)
+@click.option("--latent", type=int, default=None,
+              help="Latent channels [default: 128]. With --init, a larger value widens the prior model's latent.")
 @click.option("--res-blocks", type=int, default=0, show_default=True)
 @click.option("--batch", type=int, default=8, show_default=True)
 @click.option("--patch", type=int, default=128, show_default=True, help="Crop side (a multiple of 64).")
@@ -138,6 +139,15 @@ def train_codec_command(minutes, total_minutes, model_id, init, lambdas, transfo
         raise click.UsageError("--patch must be a multiple of 64")
     lam = tuple(float(v) for v in lambdas.split(",")) if lambdas else LAMBDAS
     dirs, root, prior, net = _start(data, weights_dir, init)
+    if net is not None and latent is not None and latent != net.context.channels:
+        from restore.codecs.grow import grow_latent
+
+        try:
+            net = grow_latent(net, latent).train()
+        except ValueError as exc:
+            raise click.UsageError(str(exc)) from None
+        prior.kwargs = dict(net.arch_spec[1])
+    latent = latent or 128
     arch = {"transform": transform, "channels": channels, "latent": latent, "hyper_channels": channels,
             "slices": (latent // 8, latent // 8, latent // 4, latent // 2), "res_blocks": res_blocks}
     if prior is not None:

@@ -37,12 +37,20 @@ class BurstModel(TaskModel):
 
     multiple = 2
 
-    def __init__(self, net: BurstNet, precision: str = "auto", entry=None, fallback: Optional[DenoiseModel] = None):
+    def __init__(self, net: BurstNet, precision: str = "auto", entry=None,
+                 fallback: Union[DenoiseModel, Callable[[], Optional[DenoiseModel]], None] = None):
         super().__init__(net, precision, entry)
         self.scale = net.scale
-        self.fallback = fallback
+        self._fallback = fallback
         # measured: 1030 B per input pixel for 8 frames, frame_channels 32 and a 64-channel body (bf16, 512² tile)
         self.bytes_per_pixel = 11.0 * (net.encoder[0].out_channels + net.body.channels)
+
+    @property
+    def fallback(self) -> Optional[DenoiseModel]:
+        """The single-frame denoiser; given as a loader function, it is loaded on first use."""
+        if callable(self._fallback) and not isinstance(self._fallback, DenoiseModel):
+            self._fallback = self._fallback()
+        return self._fallback
 
     def __call__(self, frames: Sequence[Image], tile: Union[int, str, None] = "auto",
                  progress: Optional[Callable[[int, int], None]] = None) -> Image:
@@ -76,8 +84,11 @@ class BurstModel(TaskModel):
         """``out`` with the :func:`fallback_weight` regions taken from the denoised reference frame ``ref``."""
         s = self.scale
         sigma = float(np.mean([estimate_noise_sigma(c.double().numpy()) for c in ref]))
-        low = F.avg_pool2d(out[None], s)[0] if s > 1 else out
-        wgt = fallback_weight(ghost_weight(low, ref, sigma), F.avg_pool2d(share[None, None], s)[0, 0] if s > 1 else share)
+
+        def to_ref_grid(t: torch.Tensor) -> torch.Tensor:      # C×H×W at the output scale → the frames' grid
+            return F.avg_pool2d(t[None], s)[0] if s > 1 else t
+
+        wgt = fallback_weight(ghost_weight(to_ref_grid(out), ref, sigma), to_ref_grid(share[None])[0])
         hit = torch.nonzero(wgt > 0)
         if not len(hit):
             return out

@@ -67,7 +67,11 @@ class Trainer:
 
     def _load(self, path: Path) -> None:
         state = torch.load(path, map_location="cpu", weights_only=True)
-        self.model.load_state_dict(state["model"])
+        try:
+            self.model.load_state_dict(state["model"])
+        except RuntimeError:
+            raise ValueError(f"checkpoint {path} is for a different architecture; "
+                             "pass a new --ckpt (or delete it) to start this run afresh") from None
         self.ema.load_state_dict(state["ema"])
         self.opt.load_state_dict(state["opt"])
         self.step, self.elapsed = int(state["step"]), float(state["elapsed"])

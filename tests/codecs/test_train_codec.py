@@ -38,3 +38,17 @@ def test_train_codec_exports_working_weights_and_continues(tmp_path, monkeypatch
     bad[bad.index("0.002,0.02,0.1")] = "0.002,0.02"
     assert main([str(a) for a in bad]) != 0
     assert "--lambda needs 3 values" in capsys.readouterr().err
+    # widen the latent of the trained model: one more slice, same architecture otherwise
+    args3 = [str(a) for a in args2 if a != "32"]
+    args3[args3.index("--latent") + 1:args3.index("--latent") + 1] = ["48"]
+    assert main(args3) != 0            # the checkpoint of the previous run no longer fits
+    assert "is for a different architecture; pass a new --ckpt" in capsys.readouterr().err
+    args3[args3.index(str(tmp_path / "run.pt"))] = str(tmp_path / "grown.pt")
+    assert main(args3) == 0, capsys.readouterr().err
+    entry3 = Manifest(wdir).resolve("codec-test")[0]
+    assert entry3.kwargs["latent"] == 48 and entry3.kwargs["slices"] == [4, 4, 8, 16, 16]
+    assert entry3.training["runs"] == 3 and entry3.training["steps"] > t2["steps"]
+    assert decode(encode(photo, quality=2)).to_array().shape == photo.shape
+    args3[args3.index("48")] = "40"
+    assert main(args3) != 0
+    assert "can only widen the latent (it has 48 channels, asked for 40)" in capsys.readouterr().err

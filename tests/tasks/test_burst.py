@@ -80,7 +80,11 @@ def test_fallback_denoiser_replaces_a_ghosted_object(photo_u8):
     identity = DenoiseModel(DenoiseNet(body="res", body_kwargs={"channels": 8, "blocks": 1}, estimator_channels=8),
                             precision="fp32")                      # untrained: returns its input
     plain = BurstModel(_net(trained_tail=False), precision="fp32")(frames, tile=256).pixels
-    guarded = BurstModel(_net(trained_tail=False), precision="fp32", fallback=identity)(frames, tile=256).pixels
+    loads = []
+    lazy = BurstModel(_net(trained_tail=False), precision="fp32", fallback=lambda: loads.append(1) or identity)
+    assert loads == []                                                # loaded on first use, not when built
+    guarded = lazy(frames, tile=256).pixels
+    assert loads == [1] and lazy.fallback is identity
     y, x, s = b.object_box
     err = lambda t: float((t[:, y:y + s, x:x + s] - b.target[:, y:y + s, x:x + s]).abs().mean())  # noqa: E731
     assert err(guarded) < 0.5 * err(plain)                           # the untrained mean ghosts; the guard does not

@@ -1,0 +1,35 @@
+"""Widening a codec's latent keeps what the trained model computes and adds one slice."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from restore.codecs.grow import grow_latent
+from restore.codecs.model import CodecNet
+from tinycodec import TINY
+
+
+def test_grown_codec_reconstructs_exactly_like_the_original():
+    torch.manual_seed(0)
+    net = CodecNet(**TINY).eval()
+    with torch.no_grad():               # non-trivial weights everywhere, gains included
+        for p in net.parameters():
+            p.add_(0.05 * torch.randn_like(p))
+    grown = grow_latent(net, 48).eval()
+    assert grown.context.slices == (4, 4, 8, 16, 16) and grown.arch_spec[1]["latent"] == 48
+    x = torch.rand(2, 3, 64, 128)
+    q = torch.tensor([1.0, 2.5])
+    with torch.no_grad():
+        a, b = net(x, q), grown(x, q)
+    assert torch.allclose(a["x_hat"], b["x_hat"], atol=1e-5)
+    # the old channels cost what they cost before; the new slice adds its own bits
+    bits_old = torch.log2(a["likelihoods"]["y"]).sum()
+    assert torch.allclose(torch.log2(b["likelihoods"]["y"][:, :32]).sum(), bits_old, rtol=1e-5)
+    assert b["likelihoods"]["y"].shape[1] == 48
+    # the new channels are produced (they carry signal) but nothing reads them yet
+    assert grown.g_a[-1].weight[32:].abs().sum() > 0 and grown.g_s[0].weight[32:].abs().sum() == 0
+
+
+def test_grow_refuses_to_shrink():
+    with pytest.raises(ValueError, match="can only widen"):
+        grow_latent(CodecNet(**TINY), 32)
