@@ -126,9 +126,11 @@ CODEC_LIMITS = ("Variable-rate learned codec trained on the CPU for RGB photos (
 @click.option("--batch", type=int, default=8, show_default=True)
 @click.option("--patch", type=int, default=128, show_default=True, help="Crop side (a multiple of 64).")
 @click.option("--lr", type=float, default=6e-4, show_default=True)
+@click.option("--balance-levels", is_flag=True,
+              help="Weight each quality level's loss by its running mean so every level counts equally.")
 @run_options
 def train_codec_command(minutes, total_minutes, model_id, init, lambdas, transform, channels, latent, res_blocks,
-                        batch, patch, lr, precision, data, ckpt, weights_dir, threads) -> None:
+                        batch, patch, lr, balance_levels, precision, data, ckpt, weights_dir, threads) -> None:
     """Train the variable-rate codec; bakes its CDF tables and writes weights/<id>.safetensors."""
     from restore.codecs.model import LAMBDAS
     from restore.train.codec import CodecRecipe, train_codec
@@ -160,7 +162,7 @@ def train_codec_command(minutes, total_minutes, model_id, init, lambdas, transfo
             net.arch_spec[1]["lambdas"] = list(lam)
         else:
             lam = net.lambdas
-    recipe = CodecRecipe(**arch, lambdas=lam, batch=batch, patch=patch)
+    recipe = CodecRecipe(**arch, lambdas=lam, batch=batch, patch=patch, balance_levels=balance_levels)
     precision = resolve_precision(precision)
     cfg = TrainConfig(minutes=minutes, total_minutes=total_minutes, lr=lr, bf16=precision == "bf16",
                       warmup_steps=500, threads=threads, log=lambda s: click.echo(s, err=True))

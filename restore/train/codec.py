@@ -13,7 +13,7 @@ from restore.train.data import load_crop_data
 from restore.train.loop import TrainConfig, Trainer
 from restore.train.patches import RandomCrops
 
-__all__ = ["CodecRecipe", "rd_loss", "validate_codec", "train_codec"]
+__all__ = ["CodecRecipe", "LevelBalance", "rd_loss", "rd_terms", "validate_codec", "train_codec"]
 
 
 @dataclass
@@ -28,6 +28,7 @@ class CodecRecipe:
     lambdas: tuple[float, ...] = LAMBDAS
     batch: int = 8
     patch: int = 128
+    balance_levels: bool = False       # LevelBalance: every quality level moves the shared weights equally
     val_crop: int = 256
     val_levels: tuple[int, ...] = field(default=(1, 4, 8))
 
@@ -37,13 +38,42 @@ class CodecRecipe:
                 "lambdas": tuple(self.lambdas), "res_blocks": self.res_blocks}
 
 
-def rd_loss(out: dict, x: torch.Tensor, lambdas: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """(mean of λ·255²·MSE + bpp, per-sample bpp, per-sample MSE) with per-sample λ."""
+def rd_terms(out: dict, x: torch.Tensor, lambdas: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Per sample: (λ·255²·MSE + bpp, bpp, MSE) with per-sample λ."""
     pixels = x.shape[-2] * x.shape[-1]
     bits = sum(torch.log(lik.float()).flatten(1).sum(1) for lik in out["likelihoods"].values()) / -math.log(2)
     bpp = bits / pixels
     mse = (out["x_hat"].float() - x).pow(2).flatten(1).mean(1)
-    return (lambdas * 255 ** 2 * mse + bpp).mean(), bpp, mse
+    return lambdas * 255 ** 2 * mse + bpp, bpp, mse
+
+
+def rd_loss(out: dict, x: torch.Tensor, lambdas: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(mean of λ·255²·MSE + bpp, per-sample bpp, per-sample MSE) with per-sample λ."""
+    loss, bpp, mse = rd_terms(out, x, lambdas)
+    return loss.mean(), bpp, mse
+
+
+class LevelBalance:
+    """Weights each sample's RD loss by the inverse of its quality level's running mean loss.
+
+    The high-λ levels' losses are over ten times the low ones', so with a plain mean they set the direction
+    of every step of the shared transforms. Scaling a level's loss by a constant keeps that level's own
+    rate-distortion trade-off; it only changes how much each level moves the weights they share.
+    """
+
+    def __init__(self, levels: int, momentum: float = 0.99):
+        self.mean = torch.zeros(levels)
+        self.momentum = momentum
+
+    def __call__(self, losses: torch.Tensor, level: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            for lv in level.unique().tolist():
+                v = float(losses[level == lv].mean())
+                m = float(self.mean[lv])
+                self.mean[lv] = v if m == 0 else self.momentum * m + (1 - self.momentum) * v
+            seen = self.mean[self.mean > 0]
+            w = seen.mean() / self.mean[level]
+        return (losses * w).mean()
 
 
 @torch.no_grad()
@@ -74,14 +104,15 @@ def train_codec(recipe: CodecRecipe, cfg: TrainConfig, dirs: list[Path], ckpt: P
     trainer = Trainer(model, cfg, ckpt)
     lambdas = torch.tensor(recipe.lambdas)
     levels = len(recipe.lambdas)
+    balance = LevelBalance(levels) if recipe.balance_levels else None
 
     def step(m: nn.Module, i: int) -> torch.Tensor:
         x = data.batch(recipe.batch, recipe.patch)
         level = torch.randint(0, levels, (recipe.batch,))
         if cfg.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
-        loss, _, _ = rd_loss(m(x, level.float() + 1), x, lambdas[level])
-        return loss
+        losses, _, _ = rd_terms(m(x, level.float() + 1), x, lambdas[level])
+        return balance(losses, level) if balance else losses.mean()
 
     val_levels = tuple(sorted({min(q, levels) for q in recipe.val_levels}))
 
