@@ -141,10 +141,13 @@ def train_codec_command(minutes, total_minutes, model_id, init, lambdas, transfo
         raise click.UsageError("--patch must be a multiple of 64")
     lam = tuple(float(v) for v in lambdas.split(",")) if lambdas else LAMBDAS
     dirs, root, prior, net = _start(data, weights_dir, init)
+    widened = {}
     if net is not None and latent is not None and latent != net.context.channels:
         from restore.codecs.grow import grow_latent
 
         try:
+            widened = {"widened": f"latent {net.context.channels} → {latent} after {prior.training.get('steps', 0)} "
+                                  f"steps of {prior.id}"}
             net = grow_latent(net, latent).train()
         except ValueError as exc:
             raise click.UsageError(str(exc)) from None
@@ -170,7 +173,8 @@ def train_codec_command(minutes, total_minutes, model_id, init, lambdas, transfo
     model, trainer, facts = train_codec(recipe, cfg, dirs, ckpt=ckpt, init=net)
     model.eval().bake()
     entry = export_model(model, trainer, facts, model_id=model_id, task="codec", root=root, prior=prior,
-                         scales=[], aliases=["codec"], recipe=vars(recipe) | {"precision": precision, "lr": lr},
+                         scales=[], aliases=["codec"],
+                         recipe=vars(recipe) | {"precision": precision, "lr": lr} | widened,
                          notes=CODEC_LIMITS)
     _finish(entry, root)
 

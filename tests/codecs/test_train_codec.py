@@ -48,6 +48,7 @@ def test_train_codec_exports_working_weights_and_continues(tmp_path, monkeypatch
     entry3 = Manifest(wdir).resolve("codec-test")[0]
     assert entry3.kwargs["latent"] == 48 and entry3.kwargs["slices"] == [4, 4, 8, 16, 16]
     assert entry3.training["runs"] == 3 and entry3.training["steps"] > t2["steps"]
+    assert entry3.training["recipe"]["widened"] == f"latent 32 → 48 after {t2['steps']} steps of codec-test"
     assert decode(encode(photo, quality=2)).to_array().shape == photo.shape
     args3[args3.index("48")] = "40"
     assert main(args3) != 0
