@@ -109,13 +109,13 @@ def train_sr_command(scales, minutes, total_minutes, model_id, init, body, chann
 
 
 CODEC_LIMITS = ("Variable-rate learned codec trained on the CPU for RGB photos (MSE). On Kodak its qualities 1-8 "
-                "span about 0.3-1.5 bpp (measured in BENCHMARKS.md); fractional qualities interpolate. It is still "
+                "span about 0.3-1.7 bpp (measured in BENCHMARKS.md); fractional qualities interpolate. It is still "
                 "behind WebP in rate-distortion (BENCHMARKS.md). Alpha is kept losslessly in a separate stream; "
                 "16-bit images are coded at 8-bit precision.")
 
 
 @train_group.command("codec")
-@budget_options("codec-hp-s")
+@budget_options("codec-hp-m")
 @click.option("--lambda", "lambdas", default=None,
               help="Comma-separated RD weights, one per quality level (default: the 8-level ladder).")
 @click.option("--transform", default="gdn", show_default=True)

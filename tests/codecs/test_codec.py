@@ -49,6 +49,19 @@ def test_shipped_codec_quality_ladder(photo):
     assert psnr[0] > 24 and psnr[2] > 30 and bpp[2] < 4
 
 
+def test_files_of_the_previous_shipped_model_still_decode(photo):
+    """The default codec changed (codec-hp-s → codec-hp-m); files name their model, so old ones decode."""
+    from restore.api import decode, encode, load
+
+    assert load("codec").entry.id == "codec-hp-m"
+    img = photo[:64, :96]
+    old = encode(img, quality=3, model="codec-hp-s")
+    new = encode(img, quality=3)
+    assert unpack(old)[0].model_id == "codec-hp-s" and unpack(new)[0].model_id == "codec-hp-m"
+    assert torch.equal(decode(old).pixels, load("codec-hp-s").decode(old).pixels)
+    assert _psnr(decode(old).to_array(), img) > 26 and _psnr(decode(new).to_array(), img) > 26
+
+
 def test_tiles_and_region_decode(tiny_codec, photo):
     img = Image.from_array(photo)
     data = tiny_codec.encode(img, quality=2, tile=64, overlap=0)
