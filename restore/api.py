@@ -14,7 +14,7 @@ __all__ = ["load", "sr", "denoise", "demosaic", "dereflect", "derain", "dehaze",
 DEFAULT_CODEC = "codec"
 
 _cache: dict = {}
-_cache_lock = threading.RLock()
+_cache_lock = threading.Lock()
 
 
 def list_models() -> list[ModelEntry]:

@@ -14,23 +14,18 @@ from restore.codecs.model import CodecNet
 __all__ = ["grow_latent"]
 
 
-def _paste(new: torch.Tensor, old: torch.Tensor, dim: int | None = None, at: int = 0, gap: int = 0) -> None:
-    """Copy ``old`` into the leading block of ``new``; along ``dim``, old indexes from ``at`` on move by ``gap``
-    (the zeros of the gap are the weights that read inserted channels)."""
-    if dim is None or gap == 0:
-        new[tuple(slice(0, s) for s in old.shape)] = old
-        return
-    head = [slice(0, s) for s in old.shape]
-    head[dim] = slice(0, at)
-    new[tuple(head)] = old[tuple(head)]
-    tail_new = [slice(0, s) for s in old.shape]
-    tail_old = list(tail_new)
-    tail_new[dim] = slice(at + gap, old.shape[dim] + gap)
-    tail_old[dim] = slice(at, old.shape[dim])
-    new[tuple(tail_new)] = old[tuple(tail_old)]
-    inserted = [slice(None)] * new.ndim
-    inserted[dim] = slice(at, at + gap)
-    new[tuple(inserted)] = 0
+def _paste(new: torch.Tensor, old: torch.Tensor, dim: int = 0, at: int = 0, gap: int = 0) -> None:
+    """Copy ``old`` into the leading block of ``new``; along ``dim``, old indexes from ``at`` on move up by
+    ``gap`` and the ``gap`` slots left at ``at`` are zeroed (they are the weights that read inserted channels)."""
+    src = [slice(0, s) for s in old.shape]
+    dst = list(src)
+    src[dim], dst[dim] = slice(0, at), slice(0, at)
+    new[tuple(dst)] = old[tuple(src)]
+    src[dim], dst[dim] = slice(at, old.shape[dim]), slice(at + gap, old.shape[dim] + gap)
+    new[tuple(dst)] = old[tuple(src)]
+    gap_slots = [slice(None)] * new.ndim
+    gap_slots[dim] = slice(at, at + gap)
+    new[tuple(gap_slots)] = 0
 
 
 @torch.no_grad()
@@ -44,25 +39,21 @@ def grow_latent(net: CodecNet, latent: int) -> CodecNet:
     spec.update(latent=latent, slices=tuple(spec["slices"]) + (add,), lambdas=tuple(spec["lambdas"]))
     grown = CodecNet(**spec)
     state = grown.state_dict()
-    reads_latent = {"g_s.0.weight": 0, "hyper.h_a.0.weight": 1}       # weights indexed by the latent as input
+    # weights that read the latent (or, in the slice parameter nets, the latent-wide hyper features that open
+    # their input) get zero columns for the new channels, inserted right after the old ones: the input dim
+    reads_latent = {"g_s.0.weight": 0, "hyper.h_a.0.weight": 1}
     for key, value in net.state_dict().items():
         target = state[key]
         if target.numel() == 0:             # baked CDF tables (re-baked at export; they do not depend on y)
             state[key] = value.clone()
         elif key in reads_latent:
-            _paste(target, value)
-            idx = [slice(None)] * target.ndim
-            idx[reads_latent[key]] = slice(old, latent)
-            target[tuple(idx)] = 0
+            _paste(target, value, dim=reads_latent[key], at=old, gap=add)
         elif key.startswith("context.params.") and key.endswith(".0.weight"):
-            # input = [hyper features (latent wide), earlier slices, context]: the hyper block widens
             _paste(target, value, dim=1, at=old, gap=add)
         elif key in ("log_gain", "log_inv_gain"):
             _paste(target, value)
             target[:, old:] = value.mean(1, keepdim=True)
-        elif target.shape == value.shape:
-            target.copy_(value)
-        else:
+        else:                               # same shape, or widened outputs (the new rows keep their init)
             _paste(target, value)
     grown.load_state_dict(state)
     return grown
