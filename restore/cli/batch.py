@@ -8,9 +8,13 @@ from typing import Any, Callable, Optional
 
 import click
 
+from restore.cli.ledger import Ledger
 from restore.io import READ_EXTS, WRITE_EXTS, ImageError, first_line, read_image, write_image
 
-__all__ = ["BatchOptions", "plan_outputs", "run_batch", "batch_options"]
+__all__ = ["BatchOptions", "plan_outputs", "process_file", "run_batch", "batch_options", "LEDGER_NAME"]
+
+LEDGER_NAME = ".restore-batch.jsonl"     # the default --manifest of a cluster run, in the output folder
+FAILURES = (ImageError, ValueError, OSError, MemoryError, RuntimeError)   # one bad file; the batch goes on
 
 
 @dataclass
@@ -26,19 +30,29 @@ class BatchOptions:
     in_exts: frozenset = frozenset(READ_EXTS)     # what a folder input picks up
     out_exts: frozenset = frozenset(WRITE_EXTS)   # what --ext / -o may name
     default_ext: str = "png"
+    workers: int = 0                              # > 0: a local dask cluster of this many processes
+    scheduler: Optional[str] = None               # a dask scheduler address: run on that cluster
+    manifest: Optional[Path] = None               # the resumable done/failed record (Ledger)
+
+    @property
+    def distributed(self) -> bool:
+        return bool(self.workers or self.scheduler)
 
 
 @dataclass
 class BatchResult:
     done: list = field(default_factory=list)
     skipped: list = field(default_factory=list)
+    resumed: list = field(default_factory=list)  # done by an earlier run, per the manifest
     failed: list = field(default_factory=list)   # (path, message)
 
 
-def batch_options(f: Callable | None = None, *, image_output: bool = True, quiet_short: bool = True) -> Callable:
-    """The options every file/folder command shares (``image_output=False`` drops --ext/--quality)."""
+def batch_options(f: Callable | None = None, *, image_output: bool = True, quiet_short: bool = True,
+                  cluster: bool = False) -> Callable:
+    """The options every file/folder command shares (``image_output=False`` drops --ext/--quality;
+    ``cluster=True`` adds --workers/--scheduler/--manifest)."""
     if f is None:
-        return lambda g: batch_options(g, image_output=image_output, quiet_short=quiet_short)
+        return lambda g: batch_options(g, image_output=image_output, quiet_short=quiet_short, cluster=cluster)
     opts = [
         click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
                      help="Output file (one input) or folder."),
@@ -54,6 +68,16 @@ def batch_options(f: Callable | None = None, *, image_output: bool = True, quiet
             click.option("--ext", default=None, help="Output format: png, jpg, webp, tif, bmp (default png)."),
             click.option("--quality", type=click.IntRange(1, 100), default=95, show_default=True,
                          help="JPEG/WebP quality (100 = lossless WebP)."),
+        ]
+    if cluster:
+        opts += [
+            click.option("--workers", type=click.IntRange(0, 1024), default=0,
+                         help="Process files on a local dask cluster of this many worker processes."),
+            click.option("--scheduler", default=None,
+                         help="Address of a dask scheduler (tcp://host:8786): process files on its workers."),
+            click.option("--manifest", type=click.Path(path_type=Path), default=None,
+                         help=f"Resumable record of done/failed files (default with --workers/--scheduler: "
+                              f"{LEDGER_NAME} in the output folder); a rerun skips what it lists as done."),
         ]
     for o in reversed(opts):
         f = o(f)
@@ -103,12 +127,73 @@ def plan_outputs(inputs: list[Path], opts: BatchOptions) -> list[tuple[Path, Pat
     return plan
 
 
+def process_file(src: Path, dst: Path, fn: Callable, read: Callable[[Path], Any] = read_image,
+                 write: Optional[Callable[[Any, Path], Any]] = None, quality: int = 95,
+                 progress: Optional[Callable[[int, int], None]] = None) -> None:
+    """Read ``src``, run ``fn(item, progress)``, write the result to ``dst`` (atomically)."""
+    result = fn(read(src), progress or (lambda done, total: None))
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    if write is None:
+        write_image(result, dst, quality=quality)
+    else:
+        write(result, dst)
+
+
+def _message(src: Path, e: BaseException) -> str:
+    msg = first_line(e)
+    return msg if str(src) in msg else f"{src}: {msg}"
+
+
+def work_on(src: Path, dst: Path, fn: Callable, read: Callable, write: Optional[Callable],
+            quality: int) -> tuple[str, str, Optional[str]]:
+    """One file on a cluster worker: ``(src, dst, error message or None)``."""
+    try:
+        process_file(src, dst, fn, read, write, quality)
+        return str(src), str(dst), None
+    except FAILURES as e:
+        return str(src), str(dst), _message(src, e)
+
+
+def _admit(plan: list[tuple[Path, Path]], opts: BatchOptions, res: BatchResult,
+           ledger: Optional[Ledger]) -> list[tuple[Path, Path]]:
+    """The (src, dst) pairs to run: drops clashing outputs, existing outputs (--skip-existing), files the
+    manifest lists as done, and inputs an output would replace."""
+    claimed: dict[Path, Path] = {}
+    todo = []
+    for src, dst in plan:
+        first = claimed.setdefault(dst.resolve(), src)
+        if first != src:
+            res.failed.append((src, f"{src}: its output {dst} is also the output of {first} "
+                                    f"(use --ext, --suffix or -o)"))
+        elif opts.skip_existing and dst.exists():
+            res.skipped.append(src)
+        elif ledger is not None and ledger.is_done(src, dst):
+            res.resumed.append(src)
+        elif dst.exists() and src.resolve() == dst.resolve() and not opts.overwrite:
+            res.failed.append((src, f"{src}: output would replace the input (use --suffix, -o or --overwrite)"))
+        else:
+            todo.append((src, dst))
+    return todo
+
+
+def _ledger(opts: BatchOptions, plan: list[tuple[Path, Path]]) -> Optional[Ledger]:
+    if opts.manifest is not None:
+        return Ledger(opts.manifest)
+    if not opts.distributed:
+        return None
+    out = opts.output
+    folder = Path.cwd() if out is None else out.parent if plan[0][1] == out else out
+    return Ledger(folder / LEDGER_NAME)
+
+
 def run_batch(inputs: list[Path], opts: BatchOptions, fn: Callable[[Any, Callable[[int, int], None]], Any],
               read: Callable[[Path], Any] = read_image,
               write: Optional[Callable[[Any, Path], Any]] = None) -> BatchResult:
     """Read → ``fn(item, progress)`` → write for every planned file; failures are collected, never fatal.
 
     ``read``/``write`` default to images; the codec passes bytes readers and writers (always atomic).
+    With ``opts.workers``/``opts.scheduler`` the files run on a dask cluster (``fn``, ``read`` and ``write``
+    must then pickle: a :class:`~restore.cli.jobs.ModelCall` and module-level functions).
 
     A progress bar counts files, or the tiles of a lone file, on a terminal unless ``quiet``.
     """
@@ -118,41 +203,42 @@ def run_batch(inputs: list[Path], opts: BatchOptions, fn: Callable[[Any, Callabl
     if not plan:
         raise click.UsageError("no input images found")
     res = BatchResult()
+    ledger = _ledger(opts, plan)
+    todo = _admit(plan, opts, res, ledger)
     show = not opts.quiet and sys.stderr.isatty()
-    bar = tqdm(total=len(plan), unit="img", disable=not show or len(plan) == 1, file=sys.stderr)
-    claimed: dict[Path, Path] = {}
-    for src, dst in plan:
-        try:
-            first = claimed.setdefault(dst.resolve(), src)
-            if first != src:
-                raise ImageError(f"{src}: its output {dst} is also the output of {first} (use --ext, --suffix or -o)")
-            if opts.skip_existing and dst.exists():
-                res.skipped.append(src)
-                continue
-            if dst.exists() and src.resolve() == dst.resolve() and not opts.overwrite:
-                raise ImageError(f"{src}: output would replace the input (use --suffix, -o or --overwrite)")
-            img = read(src)
-            tile_bar = tqdm(unit="tile", disable=not show or len(plan) > 1,
-                            file=sys.stderr, leave=False)
+    bar = tqdm(total=len(plan), initial=len(plan) - len(todo), unit="img", disable=not show or len(plan) == 1,
+               file=sys.stderr)
+
+    def finished(src: Path, dst: Path, error: Optional[str]) -> None:
+        if ledger is not None:
+            ledger.record(src, dst, error)
+        if error:
+            res.failed.append((Path(src), error))
+        else:
+            res.done.append(Path(dst))
+        bar.update(1)
+
+    if opts.distributed:
+        from restore.cli.cluster import run_on_cluster
+
+        jobs = ((src, dst, fn, read, write, opts.quality) for src, dst in todo)
+        run_on_cluster(jobs, work_on, opts.workers, opts.scheduler, finished)
+    else:
+        for src, dst in todo:
+            tile_bar = tqdm(unit="tile", disable=not show or len(plan) > 1, file=sys.stderr, leave=False)
 
             def progress(done: int, total: int) -> None:
                 tile_bar.total = total
                 tile_bar.n = done
                 tile_bar.refresh()
 
-            result = fn(img, progress)
-            tile_bar.close()
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            if write is None:
-                write_image(result, dst, quality=opts.quality)
-            else:
-                write(result, dst)
-            res.done.append(dst)
-        except (ImageError, ValueError, OSError, MemoryError, RuntimeError) as e:
-            msg = first_line(e)
-            res.failed.append((src, msg if str(src) in msg else f"{src}: {msg}"))
-        finally:
-            bar.update(1)
+            try:
+                process_file(src, dst, fn, read, write, opts.quality, progress)
+                finished(src, dst, None)
+            except FAILURES as e:
+                finished(src, dst, _message(src, e))
+            finally:
+                tile_bar.close()
     bar.close()
     return res
 
@@ -165,6 +251,8 @@ def report(res: BatchResult, quiet: bool) -> None:
         parts = [f"{len(res.done)} written"]
         if res.skipped:
             parts.append(f"{len(res.skipped)} skipped (output exists)")
+        if res.resumed:
+            parts.append(f"{len(res.resumed)} already done (manifest)")
         if res.failed:
             parts.append(f"{len(res.failed)} failed")
         click.echo(", ".join(parts), err=True)

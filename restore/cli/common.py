@@ -5,7 +5,7 @@ from typing import Callable
 
 import click
 
-__all__ = ["model_options", "parse_tile", "load_task_model"]
+__all__ = ["model_call", "model_options", "parse_tile", "load_task_model"]
 
 
 def parse_tile(value: str) -> str | int:
@@ -48,3 +48,16 @@ def load_task_model(model: str | None, default: str, task: str, what: str, train
     if getattr(m.entry, "task", None) != task:
         raise click.UsageError(f"{model!r} is not a {what} model")
     return m
+
+
+def model_call(m, threads: int | None, opts, load: dict, call: dict):
+    """The picklable call a batch runs for the loaded model ``m`` (see :class:`restore.cli.jobs.ModelCall`).
+
+    On a local cluster the worker processes share the cores: each gets ``--threads`` or an equal share."""
+    import os
+
+    from restore.cli.jobs import ModelCall
+
+    if threads is None and opts.workers and not opts.scheduler:
+        threads = max(1, (os.cpu_count() or 1) // opts.workers)
+    return ModelCall(m.entry.id, m.entry.sha256, load=load, call=call, threads=threads)

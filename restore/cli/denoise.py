@@ -7,7 +7,7 @@ import click
 
 from restore.cli import cli
 from restore.cli.batch import BatchOptions, batch_options, report, run_batch
-from restore.cli.common import load_task_model, model_options, parse_tile
+from restore.cli.common import load_task_model, model_call, model_options, parse_tile
 
 
 @cli.command("denoise")
@@ -15,16 +15,18 @@ from restore.cli.common import load_task_model, model_options, parse_tile
 @click.option("--sigma", type=click.FloatRange(0, 75), default=None,
               help="Noise standard deviation in 8-bit units (0-75); default: estimated per pixel (blind).")
 @model_options
-@batch_options
+@batch_options(cluster=True)
 def denoise_command(inputs, sigma, model, tile, threads, precision, output, recursive, suffix, ext, skip_existing,
-                    overwrite, quality, quiet) -> None:
+                    overwrite, quality, quiet, workers, scheduler, manifest) -> None:
     """Remove noise from images (files or folders); writes NAME_denoised.png beside each input by default."""
     from restore.runtime import set_threads
 
     tile = parse_tile(tile)
     set_threads(threads)
     opts = BatchOptions(output=output, recursive=recursive, suffix="_denoised" if suffix is None else suffix,
-                        ext=ext, skip_existing=skip_existing, overwrite=overwrite, quiet=quiet, quality=quality)
+                        ext=ext, skip_existing=skip_existing, overwrite=overwrite, quiet=quiet, quality=quality,
+                        workers=workers, scheduler=scheduler, manifest=manifest)
     m = load_task_model(model, "denoise", "denoise", "denoising", "train denoise", precision)
-    res = run_batch(list(inputs), opts, lambda img, progress: m(img, sigma=sigma, tile=tile, progress=progress))
+    call = model_call(m, threads, opts, load={"precision": precision}, call={"sigma": sigma, "tile": tile})
+    res = run_batch(list(inputs), opts, call)
     report(res, quiet)

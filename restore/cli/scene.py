@@ -1,6 +1,7 @@
 """``restore derain|dehaze|desnow|deweather|dereflect``: whole-scene restoration for files and folders."""
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Optional
 
@@ -8,7 +9,8 @@ import click
 
 from restore.cli import cli
 from restore.cli.batch import BatchOptions, batch_options, report, run_batch
-from restore.cli.common import load_task_model, model_options, parse_tile
+from restore.cli.common import load_task_model, model_call, model_options, parse_tile
+from restore.cli.jobs import write_with_layer
 
 # command → (manifest alias, condition passed to the model, default output suffix, help)
 COMMANDS = {
@@ -21,27 +23,20 @@ COMMANDS = {
 
 
 def _run(name: str, inputs, layer_suffix: Optional[str], model, tile, threads, precision, output, recursive,
-         suffix, ext, skip_existing, overwrite, quality, quiet) -> None:
-    from restore.io import write_image
+         suffix, ext, skip_existing, overwrite, quality, quiet, workers, scheduler, manifest) -> None:
     from restore.runtime import set_threads
 
     alias, kind, default_suffix, _ = COMMANDS[name]
     tile = parse_tile(tile)
     set_threads(threads)
     opts = BatchOptions(output=output, recursive=recursive, suffix=default_suffix if suffix is None else suffix,
-                        ext=ext, skip_existing=skip_existing, overwrite=overwrite, quiet=quiet, quality=quality)
+                        ext=ext, skip_existing=skip_existing, overwrite=overwrite, quiet=quiet, quality=quality,
+                        workers=workers, scheduler=scheduler, manifest=manifest)
     m = load_task_model(model, alias, alias, alias, f"train {alias}", precision)
-
-    def write(result, dst: Path) -> None:
-        if layer_suffix is None:
-            write_image(result, dst, quality=quality)
-            return
-        img, layer = result
-        write_image(img, dst, quality=quality)
-        write_image(layer, dst.with_name(dst.stem + layer_suffix + dst.suffix), quality=quality)
-
-    res = run_batch(list(inputs), opts, lambda img, progress: m(img, kind=kind, tile=tile, progress=progress,
-                                                               layer=layer_suffix is not None), write=write)
+    call = model_call(m, threads, opts, load={"precision": precision},
+                      call={"kind": kind, "tile": tile, "layer": layer_suffix is not None})
+    write = functools.partial(write_with_layer, quality=quality, layer_suffix=layer_suffix)
+    res = run_batch(list(inputs), opts, call, write=write)
     report(res, quiet)
 
 
@@ -50,11 +45,11 @@ def _make(name: str) -> None:
 
     @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
     @model_options
-    @batch_options
+    @batch_options(cluster=True)
     def command(inputs, model, tile, threads, precision, output, recursive, suffix, ext, skip_existing, overwrite,
-                quality, quiet, layer=False) -> None:
+                quality, quiet, workers, scheduler, manifest, layer=False) -> None:
         _run(name, inputs, "_reflection" if layer else None, model, tile, threads, precision, output, recursive,
-             suffix, ext, skip_existing, overwrite, quality, quiet)
+             suffix, ext, skip_existing, overwrite, quality, quiet, workers, scheduler, manifest)
 
     if name == "dereflect":
         command = click.option("--layer", is_flag=True,

@@ -119,7 +119,8 @@ CODEC_LIMITS = ("Variable-rate learned codec trained on the CPU for RGB photos (
 @click.option("--lambda", "lambdas", default=None,
               help="Comma-separated RD weights, one per quality level (default: the 8-level ladder).")
 @click.option("--transform", default="gdn", show_default=True)
-@click.option("--channels", type=int, default=96, show_default=True)
+@click.option("--channels", type=int, default=None,
+              help="Hidden channels of the transforms [default: 96]. With --init, a larger value widens them.")
 @click.option("--latent", type=int, default=None,
               help="Latent channels [default: 128]. With --init, a larger value widens the prior model's latent.")
 @click.option("--res-blocks", type=int, default=0, show_default=True)
@@ -141,18 +142,27 @@ def train_codec_command(minutes, total_minutes, model_id, init, lambdas, transfo
         raise click.UsageError("--patch must be a multiple of 64")
     lam = tuple(float(v) for v in lambdas.split(",")) if lambdas else LAMBDAS
     dirs, root, prior, net = _start(data, weights_dir, init)
-    widened = {}
-    if net is not None and latent is not None and latent != net.context.channels:
-        from restore.codecs.grow import grow_latent
+    widened: dict[str, str] = {}
+    if net is not None:
+        from restore.codecs.grow import grow_channels, grow_latent
 
-        try:
-            widened = {"widened": f"latent {net.context.channels} → {latent} after {prior.training.get('steps', 0)} "
-                                  f"steps of {prior.id}"}
-            net = grow_latent(net, latent).train()
-        except ValueError as exc:
-            raise click.UsageError(str(exc)) from None
+        steps = f"after {prior.training.get('steps', 0)} steps of {prior.id}"
+        grows = [("latent", latent, net.context.channels, grow_latent),
+                 ("channels", channels, net.arch_spec[1]["channels"], grow_channels)]
+        notes = []
+        for name, want, have, grow in grows:
+            if want is None or want == have:
+                continue
+            try:
+                net = grow(net, want).train()
+            except ValueError as exc:
+                raise click.UsageError(str(exc)) from None
+            notes.append(f"{name} {have} → {want}")
+        if notes:
+            widened["widened"] = f"{', '.join(notes)} {steps}"
         prior.kwargs = dict(net.arch_spec[1])
     latent = latent or 128
+    channels = channels or 96
     arch = {"transform": transform, "channels": channels, "latent": latent, "hyper_channels": channels,
             "slices": (latent // 8, latent // 8, latent // 4, latent // 2), "res_blocks": res_blocks}
     if prior is not None:

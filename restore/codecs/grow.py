@@ -1,17 +1,21 @@
-"""Widen a trained codec's latent without losing what it learned (a warm start for a larger model).
+"""Widen a trained codec without losing what it learned (a warm start for a larger model).
 
-The grown network computes exactly what the old one did: the old latent channels keep their weights, the new
-ones are appended as one extra channel slice (coded last), and every weight that *reads* a new channel starts
-at zero, so the new channels only begin to matter as training moves those weights. The analysis side of the
-new channels keeps its random initialisation, so they carry signal from the first step.
+The grown network computes exactly what the old one did: old channels keep their weights, new channels are
+appended, and every weight that *reads* a new channel starts at zero, so the new channels only begin to matter
+as training moves those weights. The weights that *produce* new channels keep their random initialisation, so
+the new channels carry signal (and their readers get gradients) from the first step.
+
+``grow_latent`` widens the latent (one extra channel slice, coded last); ``grow_channels`` widens the hidden
+layers of the analysis and synthesis transforms.
 """
 from __future__ import annotations
 
 import torch
+import torch.nn as nn
 
 from restore.codecs.model import CodecNet
 
-__all__ = ["grow_latent"]
+__all__ = ["grow_channels", "grow_latent"]
 
 
 def _paste(new: torch.Tensor, old: torch.Tensor, dim: int = 0, at: int = 0, gap: int = 0) -> None:
@@ -56,4 +60,48 @@ def grow_latent(net: CodecNet, latent: int) -> CodecNet:
         else:                               # same shape, or widened outputs (the new rows keep their init)
             _paste(target, value)
     grown.load_state_dict(state)
+    return grown
+
+
+def _reads_dim(module: nn.Module) -> int | None:
+    """The input-channel dim of a layer's weight (ConvTranspose stores in×out, Conv out×in); None: not a conv."""
+    if isinstance(module, nn.ConvTranspose2d):
+        return 0
+    if isinstance(module, nn.Conv2d):
+        return 1
+    return None
+
+
+@torch.no_grad()
+def grow_channels(net: CodecNet, channels: int) -> CodecNet:
+    """A copy of ``net`` whose transforms have ``channels`` hidden channels (the latent and entropy model keep
+    their sizes). GDN's new cross terms start at zero (its own initialisation), so old channels are normalised
+    exactly as before."""
+    spec = dict(net.arch_spec[1])
+    old = spec["channels"]
+    if channels <= old:
+        raise ValueError(f"can only widen the transforms (they have {old} channels, asked for {channels})")
+    if spec.get("res_blocks"):
+        raise ValueError("widening transforms with residual blocks is not supported")
+    spec.update(channels=channels, slices=tuple(spec["slices"]), lambdas=tuple(spec["lambdas"]))
+    grown = CodecNet(**spec)
+    grown_state = grown.state_dict()
+    for key, value in net.state_dict().items():
+        if grown_state[key].numel() == 0:       # baked CDF tables (re-baked at export)
+            grown_state[key] = value.clone()
+        else:
+            _paste(grown_state[key], value)
+    grown.load_state_dict(grown_state)
+    for side in ("g_a", "g_s"):
+        for new_layer, old_layer in zip(getattr(grown, side), getattr(net, side)):
+            dim = _reads_dim(new_layer)
+            if dim is None or new_layer.weight.shape[dim] == old_layer.weight.shape[dim]:
+                continue
+            # old outputs must not read the new inputs; new outputs may read anything
+            w = new_layer.weight
+            outs = old_layer.weight.shape[1 - dim]
+            reads_new = [slice(None)] * w.ndim
+            reads_new[dim] = slice(old_layer.weight.shape[dim], None)
+            reads_new[1 - dim] = slice(0, outs)
+            w[tuple(reads_new)] = 0
     return grown

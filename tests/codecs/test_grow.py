@@ -33,3 +33,31 @@ def test_grown_codec_reconstructs_exactly_like_the_original():
 def test_grow_refuses_to_shrink():
     with pytest.raises(ValueError, match="can only widen"):
         grow_latent(CodecNet(**TINY), 32)
+
+
+def test_widened_transforms_reconstruct_exactly_like_the_original():
+    from restore.codecs.grow import grow_channels
+
+    torch.manual_seed(1)
+    net = CodecNet(**TINY).eval()
+    with torch.no_grad():
+        for p in net.parameters():
+            p.add_(0.05 * torch.randn_like(p).abs())    # GDN's reparametrised weights must stay valid
+    wide = TINY["channels"] + 8
+    grown = grow_channels(net, wide).eval()
+    assert grown.arch_spec[1]["channels"] == wide and grown.g_a[0].weight.shape[0] == wide
+    x = torch.rand(2, 3, 64, 128)
+    q = torch.tensor([1.0, 2.5])
+    with torch.no_grad():
+        a, b = net(x, q), grown(x, q)
+        ya, yb = net.g_a(x), grown.g_a(x)
+    assert torch.allclose(ya, yb, atol=1e-5)
+    assert torch.allclose(a["x_hat"], b["x_hat"], atol=1e-5)
+    assert torch.allclose(a["likelihoods"]["y"], b["likelihoods"]["y"], atol=1e-6)
+    # new hidden channels are computed (non-zero) but read by nothing yet
+    hidden = grown.g_a[:2](x)
+    assert hidden[:, TINY["channels"]:].abs().sum() > 0
+    assert grown.g_a[2].weight[:TINY["channels"], TINY["channels"]:].abs().sum() == 0
+    assert grown.g_s[-1].weight[TINY["channels"]:].abs().sum() == 0
+    with pytest.raises(ValueError, match="can only widen the transforms"):
+        grow_channels(grown, wide)

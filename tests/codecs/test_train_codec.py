@@ -53,3 +53,11 @@ def test_train_codec_exports_working_weights_and_continues(tmp_path, monkeypatch
     args3[args3.index("48")] = "40"
     assert main(args3) != 0
     assert "can only widen the latent (it has 48 channels, asked for 40)" in capsys.readouterr().err
+    # widen the transforms' hidden channels too (latent stays 48)
+    args4 = [a for a in args3 if a not in ("--latent", "40")] + ["--channels", "24"]
+    args4[args4.index(str(tmp_path / "grown.pt"))] = str(tmp_path / "wide.pt")
+    assert main(args4) == 0, capsys.readouterr().err
+    entry4 = Manifest(wdir).resolve("codec-test")[0]
+    assert entry4.kwargs["channels"] == 24 and entry4.kwargs["latent"] == 48
+    assert entry4.training["recipe"]["widened"] == f"channels 16 → 24 after {entry3.training['steps']} steps of codec-test"
+    assert decode(encode(photo, quality=2)).to_array().shape == photo.shape
