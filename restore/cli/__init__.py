@@ -18,7 +18,7 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from restore.cli import burst, codec, demosaic, denoise, models, scene, sr, train  # noqa: F401  (add commands)
+    from restore.cli import burst, codec, demosaic, denoise, export, models, scene, sr, train  # noqa: F401  (add commands)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -49,6 +49,16 @@ class TaskModel:
         """How the alpha plane follows the colour planes (default: unchanged)."""
         return alpha
 
+    def tensor_fn(self, **options) -> Callable[[torch.Tensor], torch.Tensor]:
+        """The pure N×3×h×w → N×3×(s·h)×(s·w) function a call with ``options`` runs on each tile (what
+        ONNX export traces). Tasks whose networks take more than one image tensor do not provide it."""
+        if type(self).forward is TaskModel.forward:
+            raise ValueError(f"{self.id}: its network takes more than one input tensor, so it has no single "
+                             f"image-to-image function to export")
+        if options:
+            raise ValueError(f"{self.id} takes no options here, got {', '.join(options)}")
+        return self.forward
+
     # -- shared machinery
     @staticmethod
     def rgb_in(x: torch.Tensor) -> torch.Tensor:

@@ -26,15 +26,18 @@ class DenoiseModel(TaskModel):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)[0]
 
+    def tensor_fn(self, sigma: Optional[float] = None) -> Callable[[torch.Tensor], torch.Tensor]:
+        """Blind (``sigma`` None) or at a fixed noise level in 8-bit units."""
+        if sigma is None:
+            return self.forward
+        if not 0 <= float(sigma) <= MAX_SIGMA:
+            raise ValueError(f"sigma must be between 0 and {MAX_SIGMA:g} (8-bit units), not {sigma}")
+        return lambda x: self.net(x, float(sigma))[0]
+
     def __call__(self, img: Image, sigma: Optional[float] = None, tile: Union[int, str, None] = "auto",
                  progress: Optional[Callable[[int, int], None]] = None) -> Image:
         if img.channels not in (1, 3):
             raise ValueError(f"expected 1 or 3 colour channels, got {img.channels}")
-        fn = None
-        if sigma is not None:
-            if not 0 <= float(sigma) <= MAX_SIGMA:
-                raise ValueError(f"sigma must be between 0 and {MAX_SIGMA:g} (8-bit units), not {sigma}")
-            fn = lambda x: self.net(x, float(sigma))[0]  # noqa: E731
-        pixels = self.run_tensor(img.pixels, tile, progress, forward=fn)
+        pixels = self.run_tensor(img.pixels, tile, progress, forward=self.tensor_fn(sigma=sigma))
         alpha = None if img.alpha is None else img.alpha.clone()
         return img.with_pixels(pixels, alpha)
