@@ -53,7 +53,7 @@ class Registry(Generic[T]):
         return self.get(name)(**kwargs)
 
 
-BACKBONES: Registry = Registry("backbone", ("restore.backbones.conv",))
+BACKBONES: Registry = Registry("backbone", ("restore.backbones.conv", "restore.backbones.transformer"))
 HEADS: Registry = Registry("head", ("restore.layers.upsample",))
 # whole networks as named in the weights manifest (``arch`` + ``kwargs``)
 ARCHS: Registry = Registry("architecture", ("restore.tasks.srnet", "restore.tasks.denoisenet",

@@ -1,6 +1,7 @@
 """What every task model shares: precision, threads, tiling, gray/alpha handling, thread safety."""
 from __future__ import annotations
 
+import math
 from typing import Callable, Optional, Union
 
 import torch
@@ -35,6 +36,7 @@ class TaskModel:
             self.net = self.net.to(memory_format=torch.channels_last)
         self.entry = entry
         self.receptive_radius = int(getattr(net, "receptive_radius", 16))
+        self.multiple = math.lcm(type(self).multiple, int(getattr(net, "multiple", 1)))
 
     @property
     def id(self) -> str:

@@ -68,6 +68,7 @@ class DenoiseNet(nn.Module):
         self.estimator = NoiseEstimator(in_channels, estimator_channels)
         # in half-resolution pixels: stem (1) + body + tail (1), doubled by the unshuffle, plus the estimator
         self.receptive_radius = 2 * (1 + self.body.receptive_radius + 1) + 2 + self.estimator.receptive_radius
+        self.multiple = 2 * getattr(self.body, "multiple", 1)  # the body sees 2×2 blocks
 
     def forward(self, x: torch.Tensor, sigma: Optional[Union[float, torch.Tensor]] = None) -> tuple:
         """(denoised N×C×H×W, the σ/255 map used) for ``x`` in [0, 1] with even H and W.

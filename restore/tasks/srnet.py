@@ -33,6 +33,7 @@ class SRNet(nn.Module):
                                     for s in self.scales})
         # stem (1) + body + tail conv (1) + bicubic skip (2)
         self.receptive_radius = 1 + self.body.receptive_radius + 1 + 2
+        self.multiple = getattr(self.body, "multiple", 1)      # a windowed body wants tiles on its grid
 
     def forward(self, x: torch.Tensor, scale: int) -> torch.Tensor:
         if scale not in self.scales:
