@@ -8,7 +8,7 @@ from typing import Any, Optional, Union
 from restore.convert import from_image, to_image
 from restore.weights import Manifest, ModelEntry, build_model
 
-__all__ = ["load", "sr", "denoise", "demosaic", "dereflect", "derain", "dehaze", "desnow", "deweather",
+__all__ = ["load", "sr", "sr_model", "denoise", "demosaic", "dereflect", "derain", "dehaze", "desnow", "deweather",
            "fuse_burst", "list_models", "encode", "decode", "codec_for", "DEFAULT_CODEC"]
 
 DEFAULT_CODEC = "codec"
@@ -39,6 +39,10 @@ def load(name: str, scale: Optional[int] = None, precision: str = "auto"):
 
             scale = scale or max(entry.scales)
             model = SRModel(net, scale, precision, entry)
+        elif entry.task == "sr-any":
+            from restore.tasks.sr_any import SRAnyModel
+
+            model = SRAnyModel(net, precision, entry)
         elif entry.task == "denoise":
             from restore.tasks.denoise import DenoiseModel
 
@@ -71,15 +75,51 @@ def load(name: str, scale: Optional[int] = None, precision: str = "auto"):
         return model
 
 
-def sr(img: Any, scale: int = 4, model: Optional[str] = None, tile: Union[int, str] = "auto",
-       precision: str = "auto") -> Any:
+def sr_model(scale: Union[float, tuple[float, float], None] = 4, size: Optional[tuple[int, int]] = None,
+             model: Optional[str] = None, precision: str = "auto") -> tuple[Any, dict]:
+    """(task model, its call options) for a scale or an output size.
+
+    A whole scale of 2, 3 or 4 with no ``size`` runs the fixed-scale model of that scale (``sr-x2``…);
+    any other scale from 1 to 4, a (vertical, horizontal) pair or an exact ``size`` = (H, W) runs the
+    arbitrary-scale model (``sr-any``). ``model`` overrides the choice with a manifest id or alias.
+    """
+    from restore.tasks.sranynet import MAX_SCALE
+
+    if size is None:
+        for s in (scale if isinstance(scale, tuple) else (scale,)):
+            if not 1 <= float(s) <= MAX_SCALE:
+                raise ValueError(f"scale must be between 1 and {MAX_SCALE:g}, not {float(s):g}")
+    whole = size is None and isinstance(scale, (int, float)) and float(scale) in (2.0, 3.0, 4.0)
+    if model is not None:
+        entry, _ = Manifest().resolve(model)
+        if entry.task not in ("sr", "sr-any"):
+            raise ValueError(f"{model!r} is not a super-resolution model")
+        whole = entry.task == "sr"
+        if whole and (size is not None or not isinstance(scale, (int, float)) or float(scale) % 1):
+            raise ValueError(f"{model!r} upscales by {', '.join(map(str, entry.scales))} only; "
+                             f"use an arbitrary-scale model (sr-any) for other scales or sizes")
+    if whole:
+        s = int(scale)
+        return load(model or f"sr-x{s}", scale=s, precision=precision), {}
+    try:
+        m = load(model or "sr-any", precision=precision)
+    except KeyError:
+        raise KeyError("no arbitrary-scale SR model is installed yet: train one with `restore train sr-any`") \
+            from None
+    return m, {"scale": None if size is not None else scale, "size": size}
+
+
+def sr(img: Any, scale: Union[float, tuple[float, float]] = 4, model: Optional[str] = None,
+       tile: Union[int, str] = "auto", precision: str = "auto", size: Optional[tuple[int, int]] = None) -> Any:
     """Super-resolve ``img`` (path, numpy H×W×C uint8/uint16/float, PIL image, C×H×W tensor or Image).
 
+    ``scale``: 2, 3 or 4 (the fixed-scale models), or any scale from 1 to 4, also a (vertical, horizontal)
+    pair; or ``size`` = (height, width) of the output (see :func:`sr_model`).
     Returns the same kind of object it was given (a path gives a :class:`restore.io.Image`).
     """
-    m = load(model or f"sr-x{scale}", scale=scale, precision=precision)
+    m, options = sr_model(scale, size, model, precision)
     image, how = to_image(img)
-    return from_image(m(image, tile=tile), how)
+    return from_image(m(image, tile=tile, **options), how)
 
 
 def denoise(img: Any, sigma: Optional[float] = None, model: Optional[str] = None, tile: Union[int, str] = "auto",

@@ -56,7 +56,7 @@ class Registry(Generic[T]):
 BACKBONES: Registry = Registry("backbone", ("restore.backbones.conv", "restore.backbones.transformer"))
 HEADS: Registry = Registry("head", ("restore.layers.upsample",))
 # whole networks as named in the weights manifest (``arch`` + ``kwargs``)
-ARCHS: Registry = Registry("architecture", ("restore.tasks.srnet", "restore.tasks.denoisenet",
+ARCHS: Registry = Registry("architecture", ("restore.tasks.srnet", "restore.tasks.sranynet", "restore.tasks.denoisenet",
                                              "restore.tasks.demosaicnet", "restore.tasks.globalnet",
                                              "restore.tasks.burstnet",
                                              "restore.codecs.model"))

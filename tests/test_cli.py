@@ -79,7 +79,9 @@ def test_mixed_folder_reports_bad_files_and_goes_on(folder, capsys):
 
 @pytest.mark.parametrize("args, message", [
     (["sr", "missing.png"], "no such file"),
-    (["sr", "--scale", "5", "x.png"], "Invalid value"),
+    (["sr", "--scale", "5", "x.png"], "scale must be between 1 and 4, not 5"),
+    (["sr", "--scale", "two", "x.png"], "is not a scale such as 4, 2.5 or 3x2"),
+    (["sr", "--size", "big", "x.png"], "is not a size such as 1920x1080"),
     (["sr", "--tile", "abc", "x.png"], "not 'auto' or a number"),
     (["sr", "--ext", "gif", "x.png"], "is not a format we write"),
     (["sr", "--model", "nope", "x.png"], "unknown model 'nope'"),

@@ -1,7 +1,9 @@
-"""``restore sr``: super-resolution of files and folders."""
+"""``restore sr``: super-resolution of files and folders, ×2/×3/×4 or any scale or size."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Optional, Union
 
 import click
 
@@ -9,26 +11,55 @@ from restore.cli import cli
 from restore.cli.batch import BatchOptions, batch_options, report, run_batch
 from restore.cli.common import model_call, model_options, parse_tile
 
+_NUM = r"\d+(?:\.\d+)?"
+
+
+def parse_scale(value: str) -> Union[float, tuple[float, float]]:
+    """'4', '2.5' or 'HxV' (horizontal × vertical, like --size) → a scale or a (vertical, horizontal) pair."""
+    m = re.fullmatch(rf"({_NUM})(?:[x×]({_NUM}))?", value.strip())
+    if not m:
+        raise click.BadParameter(f"{value!r} is not a scale such as 4, 2.5 or 3x2", param_hint="--scale")
+    if m.group(2) is None:
+        return float(m.group(1))
+    return float(m.group(2)), float(m.group(1))
+
+
+def parse_size(value: Optional[str]) -> Optional[tuple[int, int]]:
+    """'1920x1080' (width × height) → (height, width)."""
+    if value is None:
+        return None
+    m = re.fullmatch(r"(\d+)[x×](\d+)", value.strip())
+    if not m or min(int(m.group(1)), int(m.group(2))) < 1:
+        raise click.BadParameter(f"{value!r} is not a size such as 1920x1080", param_hint="--size")
+    return int(m.group(2)), int(m.group(1))
+
 
 @cli.command("sr")
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("-s", "--scale", type=click.Choice(["2", "3", "4"]), default="4", show_default=True,
-              help="Upscaling factor.")
+@click.option("-s", "--scale", default="4", show_default=True,
+              help="Upscaling factor: 2, 3 or 4 (fixed-scale models), any scale from 1 to 4 such as 2.5, or "
+                   "HxV for different horizontal and vertical scales (arbitrary-scale model).")
+@click.option("--size", default=None, help="Output size WIDTHxHEIGHT instead of a scale (×1 to ×4 per side).")
 @model_options
 @batch_options(cluster=True)
-def sr_command(inputs, scale, model, tile, threads, precision, output, recursive, suffix, ext, skip_existing,
+def sr_command(inputs, scale, size, model, tile, threads, precision, output, recursive, suffix, ext, skip_existing,
                overwrite, quality, quiet, workers, scheduler, manifest) -> None:
-    """Upscale images (files or folders) ×2, ×3 or ×4; writes NAME_x4.png beside each input by default."""
-    from restore.api import load
+    """Upscale images (files or folders); writes NAME_x4.png (NAME_1920x1080.png with --size) beside each input."""
+    from restore.api import sr_model
     from restore.runtime import set_threads
 
-    scale = int(scale)
+    factor, out_size = parse_scale(scale), parse_size(size)
     tile = parse_tile(tile)
     set_threads(threads)
-    opts = BatchOptions(output=output, recursive=recursive, suffix=f"_x{scale}" if suffix is None else suffix,
+    label = f"_{size}" if size else "_x" + scale.strip().replace("×", "x")
+    opts = BatchOptions(output=output, recursive=recursive, suffix=label if suffix is None else suffix,
                         ext=ext, skip_existing=skip_existing, overwrite=overwrite, quiet=quiet, quality=quality,
                         workers=workers, scheduler=scheduler, manifest=manifest)
-    m = load(model or f"sr-x{scale}", scale=scale, precision=precision)
-    call = model_call(m, threads, opts, load={"scale": scale, "precision": precision}, call={"tile": tile})
+    try:
+        m, options = sr_model(factor if out_size is None else None, out_size, model, precision)
+    except ValueError as e:
+        raise click.UsageError(str(e)) from None
+    load_kw = {"precision": precision} | ({"scale": m.scale} if not options else {})
+    call = model_call(m, threads, opts, load=load_kw, call={"tile": tile} | options)
     res = run_batch(list(inputs), opts, call)
     report(res, quiet)

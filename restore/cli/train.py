@@ -108,6 +108,59 @@ def train_sr_command(scales, minutes, total_minutes, model_id, init, body, chann
     _finish(entry, root)
 
 
+SR_ANY_LIMITS = ("Any scale from 1 to 4 (non-integer and different horizontal and vertical scales too), or an "
+                 "exact output size. " + SR_LIMITS)
+
+
+@train_group.command("sr-any")
+@budget_options("sranynet-sr-s")
+@click.option("--from-sr", default=None,
+              help="Warm start: copy the stem and body of this fixed-scale SR model (same --body/--channels/--blocks).")
+@click.option("--body", default="res", show_default=True)
+@click.option("--channels", type=int, default=48, show_default=True)
+@click.option("--blocks", type=int, default=8, show_default=True)
+@click.option("--hidden", type=int, default=64, show_default=True, help="Width of the implicit-function MLP.")
+@click.option("--batch", type=int, default=16, show_default=True)
+@click.option("--patch", type=int, default=96, show_default=True, help="HR patch size.")
+@click.option("--lr", type=float, default=1e-3, show_default=True)
+@run_options
+def train_sr_any_command(minutes, total_minutes, model_id, init, from_sr, body, channels, blocks, hidden, batch,
+                         patch, lr, precision, data, ckpt, weights_dir, threads) -> None:
+    """Train the arbitrary-scale SR model (×1-×4, any aspect); writes weights/<id>.safetensors."""
+    from restore.tasks.sranynet import SRAnyNet
+    from restore.train.export import export_model
+    from restore.train.loop import TrainConfig
+    from restore.train.sr_any import SRAnyRecipe, train_sr_any, warm_start
+
+    dirs, root, prior, net = _start(data, weights_dir, init)
+    if prior is not None:
+        kw = prior.kwargs
+        body, channels, blocks, hidden = kw["body"], kw["body_kwargs"]["channels"], kw["body_kwargs"]["blocks"], \
+            kw["hidden"]
+    recipe = SRAnyRecipe(body=body, channels=channels, blocks=blocks, hidden=hidden, batch=batch, patch=patch)
+    notes = {}
+    if from_sr is not None:
+        if net is not None:
+            raise click.UsageError("--from-sr starts a new model; it cannot be combined with --init")
+        from restore.weights import Manifest, build_model
+
+        sr_entry, _ = Manifest(root).resolve(from_sr)
+        try:
+            net = warm_start(SRAnyNet(**recipe.model_kwargs()), build_model(sr_entry, root)).train()
+        except (ValueError, KeyError) as exc:
+            raise click.UsageError(f"--from-sr {from_sr}: {exc}") from None
+        notes = {"warm_start": f"stem and body of {sr_entry.id} ({sr_entry.training.get('steps', 0)} steps)"}
+    precision = resolve_precision(precision)
+    cfg = TrainConfig(minutes=minutes, total_minutes=total_minutes, lr=lr, bf16=precision == "bf16",
+                      threads=threads, log=lambda s: click.echo(s, err=True))
+    ckpt = ckpt or Path("runs") / f"{model_id}.pt"
+    model, trainer, facts = train_sr_any(recipe, cfg, dirs, ckpt=ckpt, init=net)
+    entry = export_model(model, trainer, facts, model_id=model_id, task="sr-any", root=root, prior=prior,
+                         scales=[], aliases=["sr-any"],
+                         recipe=vars(recipe) | {"precision": precision, "lr": lr} | notes, notes=SR_ANY_LIMITS)
+    _finish(entry, root)
+
+
 CODEC_LIMITS = ("Variable-rate learned codec trained on the CPU for RGB photos (MSE). On Kodak its qualities 1-8 "
                 "span about 0.3-1.7 bpp (measured in BENCHMARKS.md); fractional qualities interpolate. It is still "
                 "behind WebP in rate-distortion (BENCHMARKS.md). Alpha is kept losslessly in a separate stream; "
