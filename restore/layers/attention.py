@@ -55,14 +55,17 @@ def log_offsets(q_size: int, k_size: int) -> torch.Tensor:
 def cosine_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, log_tau: torch.Tensor,
                      bias: torch.Tensor, mask: Optional[torch.Tensor] = None) -> torch.Tensor:
     """B×heads×Lq×d queries, B×heads×Lk×d keys/values → B×heads×Lq×d. ``log_tau``: heads×1×1 log temperature
-    (clamped at log 100); ``bias``: heads×Lq×Lk; ``mask``: windows×Lq×Lk additive (B a multiple of windows)."""
-    attn = F.normalize(q, dim=-1) @ F.normalize(k, dim=-1).transpose(-2, -1)
-    attn = attn * log_tau.clamp(max=math.log(100.0)).exp() + bias
-    if mask is not None:
-        nw = mask.shape[0]
-        attn = attn.view(-1, nw, *attn.shape[1:]) + mask[None, :, None]
-        attn = attn.view(-1, *attn.shape[2:])
-    return attn.softmax(-1) @ v
+    (clamped at log 100); ``bias``: heads×Lq×Lk; ``mask``: windows×Lq×Lk additive (B a multiple of windows).
+    Runs as one fused ``scaled_dot_product_attention`` over unit-length queries and keys."""
+    q = F.normalize(q, dim=-1) * log_tau.clamp(max=math.log(100.0)).exp()
+    k = F.normalize(k, dim=-1)
+    if mask is None:
+        return F.scaled_dot_product_attention(q, k, v, attn_mask=bias.to(q.dtype), scale=1.0)
+    nw = mask.shape[0]
+    shape = q.shape
+    bias = (bias[None] + mask[:, None]).to(q.dtype)                     # windows×heads×Lq×Lk
+    q, k, v = (t.reshape(-1, nw, *t.shape[1:]) for t in (q, k, v))
+    return F.scaled_dot_product_attention(q, k, v, attn_mask=bias, scale=1.0).reshape(shape)
 
 
 def shift_mask(h: int, w: int, window: int, shift: int) -> torch.Tensor:
