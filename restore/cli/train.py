@@ -71,6 +71,27 @@ def _finish(entry, root) -> None:
                f"{entry.training['cpu_minutes']:.1f} min in total)", err=True)
 
 
+def _fit_and_export(train_fn: Callable, recipe, *, task: str, model_id: str, minutes: float, total_minutes: float,
+                    lr: float, precision: str, threads: int, ckpt, dirs, root, prior, net, aliases: list,
+                    notes: str, scales: list = (), recipe_extra: dict | None = None, warmup_steps: int = 200,
+                    finalize: Callable | None = None) -> None:
+    """Train with ``train_fn(recipe, cfg, dirs, ckpt=…, init=net)``, optionally ``finalize(model)``, then write
+    the weights and the manifest entry (recording the recipe, precision and learning rate)."""
+    from restore.train.export import export_model
+    from restore.train.loop import TrainConfig
+
+    precision = resolve_precision(precision)
+    cfg = TrainConfig(minutes=minutes, total_minutes=total_minutes, lr=lr, bf16=precision == "bf16",
+                      warmup_steps=warmup_steps, threads=threads, log=lambda s: click.echo(s, err=True))
+    model, trainer, facts = train_fn(recipe, cfg, dirs, ckpt=ckpt or Path("runs") / f"{model_id}.pt", init=net)
+    if finalize is not None:
+        finalize(model)
+    entry = export_model(model, trainer, facts, model_id=model_id, task=task, root=root, prior=prior,
+                         scales=list(scales), aliases=aliases,
+                         recipe=vars(recipe) | {"precision": precision, "lr": lr} | (recipe_extra or {}), notes=notes)
+    _finish(entry, root)
+
+
 @cli.group("train")
 def train_group() -> None:
     """Train models on ../shared/data/train (never on benchmark sets)."""
@@ -90,22 +111,14 @@ def train_group() -> None:
 def train_sr_command(scales, minutes, total_minutes, model_id, init, body, channels, blocks, batch, patch, lr,
                      precision, data, ckpt, weights_dir, threads) -> None:
     """Train the multi-scale SR model; writes weights/<id>.safetensors and its manifest entry."""
-    from restore.train.export import export_model
-    from restore.train.loop import TrainConfig
     from restore.train.sr import SRRecipe, train_sr
 
     scale_t = tuple(sorted(int(s) for s in scales.split(",")))
     dirs, root, prior, net = _start(data, weights_dir, init)
     recipe = SRRecipe(body=body, channels=channels, blocks=blocks, scales=scale_t, batch=batch, lr_patch=patch)
-    precision = resolve_precision(precision)
-    cfg = TrainConfig(minutes=minutes, total_minutes=total_minutes, lr=lr, bf16=precision == "bf16",
-                      threads=threads, log=lambda s: click.echo(s, err=True))
-    ckpt = ckpt or Path("runs") / f"{model_id}.pt"
-    model, trainer, facts = train_sr(recipe, cfg, dirs, ckpt=ckpt, init=net)
-    entry = export_model(model, trainer, facts, model_id=model_id, task="sr", root=root, prior=prior,
-                         scales=list(scale_t), aliases=[f"sr-x{s}" for s in scale_t],
-                         recipe=vars(recipe) | {"precision": precision, "lr": lr}, notes=SR_LIMITS)
-    _finish(entry, root)
+    _fit_and_export(train_sr, recipe, task="sr", model_id=model_id, minutes=minutes, total_minutes=total_minutes,
+                    lr=lr, precision=precision, threads=threads, ckpt=ckpt, dirs=dirs, root=root, prior=prior,
+                    net=net, scales=scale_t, aliases=[f"sr-x{s}" for s in scale_t], notes=SR_LIMITS)
 
 
 SR_ANY_LIMITS = ("Any scale from 1 to 4 (non-integer and different horizontal and vertical scales too), or an "
@@ -128,8 +141,6 @@ def train_sr_any_command(minutes, total_minutes, model_id, init, from_sr, body, 
                          patch, lr, precision, data, ckpt, weights_dir, threads) -> None:
     """Train the arbitrary-scale SR model (×1-×4, any aspect); writes weights/<id>.safetensors."""
     from restore.tasks.sranynet import SRAnyNet
-    from restore.train.export import export_model
-    from restore.train.loop import TrainConfig
     from restore.train.sr_any import SRAnyRecipe, train_sr_any, warm_start
 
     dirs, root, prior, net = _start(data, weights_dir, init)
@@ -150,15 +161,9 @@ def train_sr_any_command(minutes, total_minutes, model_id, init, from_sr, body, 
         except (ValueError, KeyError) as exc:
             raise click.UsageError(f"--from-sr {from_sr}: {exc}") from None
         notes = {"warm_start": f"stem and body of {sr_entry.id} ({sr_entry.training.get('steps', 0)} steps)"}
-    precision = resolve_precision(precision)
-    cfg = TrainConfig(minutes=minutes, total_minutes=total_minutes, lr=lr, bf16=precision == "bf16",
-                      threads=threads, log=lambda s: click.echo(s, err=True))
-    ckpt = ckpt or Path("runs") / f"{model_id}.pt"
-    model, trainer, facts = train_sr_any(recipe, cfg, dirs, ckpt=ckpt, init=net)
-    entry = export_model(model, trainer, facts, model_id=model_id, task="sr-any", root=root, prior=prior,
-                         scales=[], aliases=["sr-any"],
-                         recipe=vars(recipe) | {"precision": precision, "lr": lr} | notes, notes=SR_ANY_LIMITS)
-    _finish(entry, root)
+    _fit_and_export(train_sr_any, recipe, task="sr-any", model_id=model_id, minutes=minutes,
+                    total_minutes=total_minutes, lr=lr, precision=precision, threads=threads, ckpt=ckpt, dirs=dirs,
+                    root=root, prior=prior, net=net, aliases=["sr-any"], notes=SR_ANY_LIMITS, recipe_extra=notes)
 
 
 CODEC_LIMITS = ("Variable-rate learned codec trained on the CPU for RGB photos (MSE). On Kodak its qualities 1-8 "
@@ -188,8 +193,6 @@ def train_codec_command(minutes, total_minutes, model_id, init, lambdas, transfo
     """Train the variable-rate codec; bakes its CDF tables and writes weights/<id>.safetensors."""
     from restore.codecs.model import LAMBDAS
     from restore.train.codec import CodecRecipe, train_codec
-    from restore.train.export import export_model
-    from restore.train.loop import TrainConfig
 
     if patch % 64:
         raise click.UsageError("--patch must be a multiple of 64")
@@ -229,17 +232,10 @@ def train_codec_command(minutes, total_minutes, model_id, init, lambdas, transfo
         else:
             lam = net.lambdas
     recipe = CodecRecipe(**arch, lambdas=lam, batch=batch, patch=patch, balance_levels=balance_levels)
-    precision = resolve_precision(precision)
-    cfg = TrainConfig(minutes=minutes, total_minutes=total_minutes, lr=lr, bf16=precision == "bf16",
-                      warmup_steps=500, threads=threads, log=lambda s: click.echo(s, err=True))
-    ckpt = ckpt or Path("runs") / f"{model_id}.pt"
-    model, trainer, facts = train_codec(recipe, cfg, dirs, ckpt=ckpt, init=net)
-    model.eval().bake()
-    entry = export_model(model, trainer, facts, model_id=model_id, task="codec", root=root, prior=prior,
-                         scales=[], aliases=["codec"],
-                         recipe=vars(recipe) | {"precision": precision, "lr": lr} | widened,
-                         notes=CODEC_LIMITS)
-    _finish(entry, root)
+    _fit_and_export(train_codec, recipe, task="codec", model_id=model_id, minutes=minutes,
+                    total_minutes=total_minutes, lr=lr, precision=precision, threads=threads, ckpt=ckpt, dirs=dirs,
+                    root=root, prior=prior, net=net, aliases=["codec"], notes=CODEC_LIMITS, recipe_extra=widened,
+                    warmup_steps=500, finalize=lambda m: m.eval().bake())
 
 
 def _train_task(kind: str, train_name: str, *, body: str, channels: int, blocks: int, patch: int, minutes: float,
@@ -250,9 +246,6 @@ def _train_task(kind: str, train_name: str, *, body: str, channels: int, blocks:
     """Train one of the backbone tasks (``restore.train.<train_name>``: its ``*Recipe`` and ``train_*``) and
     export it as a ``kind`` model; with --init the architecture (body size and the ``from_prior`` keys) is the prior model's."""
     import importlib
-
-    from restore.train.export import export_model
-    from restore.train.loop import TrainConfig
 
     if patch % 2:
         raise click.UsageError("--patch must be even")
@@ -265,14 +258,9 @@ def _train_task(kind: str, train_name: str, *, body: str, channels: int, blocks:
             prior.kwargs["body_kwargs"]["blocks"]
         recipe_kw |= {k: prior.kwargs[k] for k in from_prior}
     recipe = recipe_cls(body=body, channels=channels, blocks=blocks, patch=patch, **recipe_kw)
-    precision = resolve_precision(precision)
-    cfg = TrainConfig(minutes=minutes, total_minutes=total_minutes, lr=lr, bf16=precision == "bf16",
-                      threads=threads, log=lambda s: click.echo(s, err=True))
-    model, trainer, facts = train_fn(recipe, cfg, dirs, ckpt=ckpt or Path("runs") / f"{model_id}.pt", init=net)
-    entry = export_model(model, trainer, facts, model_id=model_id, task=kind, root=root, prior=prior,
-                         scales=scales(recipe), aliases=aliases(recipe),
-                         recipe=vars(recipe) | {"precision": precision, "lr": lr}, notes=notes)
-    _finish(entry, root)
+    _fit_and_export(train_fn, recipe, task=kind, model_id=model_id, minutes=minutes, total_minutes=total_minutes,
+                    lr=lr, precision=precision, threads=threads, ckpt=ckpt, dirs=dirs, root=root, prior=prior,
+                    net=net, scales=scales(recipe), aliases=aliases(recipe), notes=notes)
 
 
 def body_options(channels: int, blocks: int, batch: int, patch: int) -> Callable:
