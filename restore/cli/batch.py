@@ -145,10 +145,10 @@ def _message(src: Path, e: BaseException) -> str:
 
 
 def work_on(src: Path, dst: Path, fn: Callable, read: Callable, write: Optional[Callable],
-            quality: int) -> tuple[str, str, Optional[str]]:
-    """One file on a cluster worker: ``(src, dst, error message or None)``."""
+            quality: int, progress: Optional[Callable[[int, int], None]] = None) -> tuple[str, str, Optional[str]]:
+    """One file, in this process or on a cluster worker: ``(src, dst, error message or None)``."""
     try:
-        process_file(src, dst, fn, read, write, quality)
+        process_file(src, dst, fn, read, write, quality, progress)
         return str(src), str(dst), None
     except FAILURES as e:
         return str(src), str(dst), _message(src, e)
@@ -233,10 +233,7 @@ def run_batch(inputs: list[Path], opts: BatchOptions, fn: Callable[[Any, Callabl
                 tile_bar.refresh()
 
             try:
-                process_file(src, dst, fn, read, write, opts.quality, progress)
-                finished(src, dst, None)
-            except FAILURES as e:
-                finished(src, dst, _message(src, e))
+                finished(*work_on(src, dst, fn, read, write, opts.quality, progress))
             finally:
                 tile_bar.close()
     bar.close()

@@ -37,9 +37,9 @@ def run_on_cluster(jobs: Iterable[tuple], work: Callable, workers: int, schedule
     ``work`` returns ``(src, dst, error or None)``; an exception from the cluster itself (a worker that
     died too often on the file) becomes that file's error.
     """
+    client, cluster = _client(workers, scheduler)       # first: it turns a missing dask into a one-line error
     from distributed import as_completed
 
-    client, cluster = _client(workers, scheduler)
     try:
         n_workers = max(1, len(client.scheduler_info().get("workers", {})) or workers or 1)
         pending = iter(jobs)
