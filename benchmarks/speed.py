@@ -48,12 +48,12 @@ def count_flops(fn: Callable[[], object]) -> float:
 
 @dataclass
 class Case:
-    """One task: the model, its bench set, how to degrade a clean image, how to run and score it."""
+    """One task: the model, how to get (input, clean) pairs from its bench set, how to run and score it."""
 
     name: str
     model: str
     bench: str
-    degrade: Callable[[torch.Tensor, str], torch.Tensor]        # clean 3×H×W 0-255 float → model input 0-1
+    pairs: Callable[[int], list[tuple[torch.Tensor, torch.Tensor]]]  # limit → [(model input 0-1, clean 0-255)]
     run: Callable[[object, torch.Tensor], torch.Tensor]          # (task model, input) → output 0-1
     score: Callable[[torch.Tensor, torch.Tensor], float]         # (output 0-255, clean 0-255) → dB
     crop: int = 512                                              # speed input side
@@ -65,15 +65,42 @@ def _noisy(clean: torch.Tensor, key: str, sigma: float = 25.0) -> torch.Tensor:
     return (clean + sigma * torch.randn(clean.shape, generator=g)) / 255
 
 
+def _degraded(bench: str, degrade: Callable[[torch.Tensor, str], torch.Tensor]):
+    """Pairs from a clean bench set and a seeded degradation (clean 0-255 float → model input 0-1)."""
+    def pairs(limit: int):
+        out = []
+        for p in bench_images(bench)[:limit]:
+            clean = load_rgb_u8(p).float()
+            out.append((degrade(clean, f"{bench}/{p.name}"), clean))
+        return out
+    return pairs
+
+
+def _rain_pairs(limit: int):
+    return [(load_rgb_u8(p).float() / 255, load_rgb_u8(p.parent.parent / "target" / p.name).float())
+            for p in bench_images("Rain100L/input")[:limit]]
+
+
+def _reflection_pairs(limit: int):
+    from benchmarks.synthetic import reflection_cases
+
+    return [(photo, trans * 255) for _, photo, trans in reflection_cases(["Kodak24"], limit)]
+
+
+def _burst_pairs(limit: int):
+    from benchmarks.synthetic import burst_cases
+
+    return [(torch.stack(b.frames), b.target * 255) for _, b in burst_cases(["Kodak24"], limit)]
+
+
 def _cases() -> dict[str, Case]:
     from restore.degrade import bicubic_downscale, mod_crop, mosaic
+    from restore.io import Image
 
     def sr_in(c, key):
         return bicubic_downscale(mod_crop(c, 4), 4) / 255
 
     def demosaic_run(m, x):
-        from restore.io import Image
-
         return m(Image(x), pattern="RGGB", sigma=0).pixels
 
     def demosaic_in(c, key):
@@ -82,28 +109,29 @@ def _cases() -> dict[str, Case]:
     def sr_score(out, clean):
         return psnr_y(out, mod_crop(clean, 4)[:, :out.shape[1], :out.shape[2]], 4)
 
+    def cropped_psnr(out, clean):
+        return psnr(out, clean[:, :out.shape[1], :out.shape[2]])
+
     return {
-        "sr": Case("SR ×4", "sr-x4", "Set14", sr_in, lambda m, x: m.run_tensor(x), sr_score, crop=256,
-                   onnx={}),
-        "denoise": Case("denoise σ25", "denoise", "CBSD68", _noisy,
+        "sr": Case("SR ×4", "sr-x4", "Set14", _degraded("Set14", sr_in), lambda m, x: m.run_tensor(x), sr_score,
+                   crop=256, onnx={}),
+        "denoise": Case("denoise σ25", "denoise", "CBSD68", _degraded("CBSD68", _noisy),
                         lambda m, x: m.run_tensor(x, forward=m.tensor_fn(sigma=25)), psnr, onnx={"sigma": 25}),
-        "demosaic": Case("demosaic", "demosaic", "Kodak24", demosaic_in, demosaic_run,
-                         lambda o, c: psnr(o, c[:, :o.shape[1], :o.shape[2]])),
-        "derain": Case("derain", "weather", "Rain100L", None, lambda m, x: m.restore_tensor(x, "rain"), psnr),
+        "demosaic": Case("demosaic", "demosaic", "Kodak24", _degraded("Kodak24", demosaic_in), demosaic_run,
+                         cropped_psnr),
+        "derain": Case("derain", "weather", "Rain100L", _rain_pairs, lambda m, x: m.restore_tensor(x, "rain"), psnr),
+        "dereflect": Case("dereflect", "dereflect", "Kodak24 (synthetic glass)", _reflection_pairs,
+                          lambda m, x: m(Image(x)).pixels, psnr),
+        "burst": Case("burst (8 frames)", "burst-x1", "Kodak24 (synthetic bursts)", _burst_pairs,
+                      lambda m, x: m([Image(f) for f in x]).pixels, cropped_psnr),
     }
 
 
-def _pairs(case: Case, limit: int) -> list[tuple[torch.Tensor, torch.Tensor, str]]:
-    """(model input 0-1, clean 0-255, key) for the first ``limit`` images of the case's set."""
-    if case.bench == "Rain100L":
-        ins = bench_images("Rain100L/input")[:limit]
-        return [(load_rgb_u8(p).float() / 255, load_rgb_u8(p.parent.parent / "target" / p.name).float(), p.name)
-                for p in ins]
-    out = []
-    for p in bench_images(case.bench)[:limit]:
-        clean = load_rgb_u8(p).float()
-        out.append((case.degrade(clean, f"{case.bench}/{p.name}"), clean, p.name))
-    return out
+def speed_input(x: torch.Tensor, side: int) -> torch.Tensor:
+    """A side×side crop of ``x`` (…×H×W), the image repeated first where it is smaller (speed only)."""
+    h, w = x.shape[-2:]
+    reps = (1,) * (x.dim() - 2) + (-(-side // h), -(-side // w))
+    return x.tile(reps)[..., :side, :side].contiguous()
 
 
 def _out_mp(out: torch.Tensor) -> float:
@@ -114,18 +142,18 @@ def bench_case(key: str, case: Case, limit: int, use_compile: bool, peaks: dict[
     import restore
 
     models = {p: restore.load(case.model, precision=p) for p in ("fp32", "auto")}
-    pairs = _pairs(case, limit)
+    pairs = case.pairs(limit)
     quality = {}
     for p, m in models.items():
         with torch.inference_mode():
-            quality[p] = sum(case.score(case.run(m, x).mul(255).round(), c) for x, c, _ in pairs) / len(pairs)
-    h, w = (min(case.crop, n) // 2 * 2 for n in pairs[0][0].shape[-2:])     # even: every model's multiple
-    x = pairs[0][0][..., :h, :w].contiguous()
+            quality[p] = sum(case.score(case.run(m, x).mul(255).round(), c) for x, c in pairs) / len(pairs)
+    x = speed_input(pairs[0][0], case.crop)
     with torch.inference_mode():
         flops = count_flops(lambda: case.run(models["fp32"], x))
         out = case.run(models["fp32"], x)
     mp = _out_mp(out)
-    row = {"task": case.name, "model": models["fp32"].id, "input": f"{x.shape[-1]}×{x.shape[-2]}", "out_mp": mp,
+    row = {"task": case.name, "model": models["fp32"].id, "input": f"{x.shape[-1]}×{x.shape[-2]}",
+           "bench": case.bench, "out_mp": mp,
            "gflop_per_mp": flops / 1e9 / mp, "psnr_fp32": quality["fp32"], "psnr_auto": quality["auto"],
            "auto_precision": models["auto"].precision, "images": len(pairs)}
     with torch.inference_mode():
@@ -181,12 +209,13 @@ def render(rows: list[dict], peaks: dict[str, float], cmd: str) -> str:
         return "–" if v is None or (isinstance(v, float) and math.isnan(v)) else format(v, spec)
 
     has_compile = any("mps_compile" in r for r in rows)
-    head = ["task", "model", "input", "GFLOP/MP", "fp32 eager MP/s", "auto MP/s", "speed-up", "onnxruntime MP/s"]
+    head = ["task", "model", "quality on", "input", "GFLOP/MP", "fp32 eager MP/s", "auto MP/s", "speed-up",
+            "onnxruntime MP/s"]
     head += ["torch.compile MP/s"] if has_compile else []
     head += ["bound MP/s", "% of bound", "PSNR fp32", "PSNR auto", "Δ dB"]
     body = []
     for r in rows:
-        line = [r["task"], r["model"], r["input"], f(r["gflop_per_mp"], ".1f"), f(r["mps_fp32"]),
+        line = [r["task"], r["model"], r["bench"], r["input"], f(r["gflop_per_mp"], ".1f"), f(r["mps_fp32"]),
                 f"{f(r['mps_auto'])} ({r['auto_precision']})", f(r["mps_auto"] / r["mps_fp32"], ".2f") + "×",
                 f(r.get("mps_onnx"))]
         line += [f(r.get("mps_compile"))] if has_compile else []
@@ -203,14 +232,15 @@ def render(rows: list[dict], peaks: dict[str, float], cmd: str) -> str:
         "",
         "MP/s counts output megapixels of one whole call (tiling and pre/post-processing included), median of 3. "
         "\"auto\" is what the CLI and API run by default (`--precision auto`). PSNR over the first "
-        f"{rows[0]['images'] if rows else 0} images of each task's bench set (SR: Set14 Y; denoise: CBSD68 RGB; "
-        "demosaic: Kodak24 RGB; derain: Rain100L RGB).",
+        f"{rows[0]['images'] if rows else 0} images of each task's bench set, RGB 0-255 (SR: Y channel, border 4 "
+        "cropped); the synthetic glass and bursts are benchmarks/synthetic.py's seeded cases. Speed inputs are a "
+        "crop of the first image (repeated where it is smaller); burst: 8 such frames.",
     ])
 
 
 def main(argv: Optional[list[str]] = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--tasks", default="sr,denoise,demosaic,derain")
+    ap.add_argument("--tasks", default=",".join(_cases()))
     ap.add_argument("--limit", type=int, default=8, help="bench images per task for the quality check")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--compile", action="store_true", help="also measure torch.compile")

@@ -22,14 +22,16 @@ def list_models() -> list[ModelEntry]:
     return list(Manifest().entries)
 
 
-def load(name: str, scale: Optional[int] = None, precision: str = "auto"):
+def load(name: str, scale: Optional[int] = None, precision: str = "auto", compile: bool = False):
     """A reusable, thread-safe model object for a manifest id or alias (``"sr-x4"``).
 
-    The weights' sha256 is checked against the manifest and keys must match exactly.
+    The weights' sha256 is checked against the manifest and keys must match exactly. ``compile``: run the
+    network through ``torch.compile`` (the first call of each tile shape compiles; see BENCHMARKS.md for when
+    it pays).
     """
     entry, alias_scale = Manifest().resolve(name)
     scale = scale or alias_scale
-    key = (entry.id, entry.sha256, scale, precision)
+    key = (entry.id, entry.sha256, scale, precision, compile)
     with _cache_lock:
         if key in _cache:
             return _cache[key]
@@ -71,6 +73,10 @@ def load(name: str, scale: Optional[int] = None, precision: str = "auto"):
             model = LearnedCodec(net, entry)
         else:
             raise ValueError(f"model {entry.id!r} has task {entry.task!r}, which this version cannot run")
+        if compile:
+            if entry.task == "codec":
+                raise ValueError("the codec cannot be compiled: its entropy parameters must stay bit-exact")
+            model.compile()
         _cache[key] = model
         return model
 

@@ -5,7 +5,7 @@ from typing import Callable
 
 import click
 
-__all__ = ["model_call", "model_options", "parse_tile", "load_task_model"]
+__all__ = ["model_call", "model_options", "parse_tile", "load_task_model", "compile_requested"]
 
 
 def parse_tile(value: str) -> str | int:
@@ -20,6 +20,17 @@ def parse_tile(value: str) -> str | int:
     return n
 
 
+def _remember_compile(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+    ctx.meta["restore.compile"] = bool(value)
+    return value
+
+
+def compile_requested() -> bool:
+    """Whether the running command was given ``--compile`` (false outside a command)."""
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx is not None and ctx.meta.get("restore.compile"))
+
+
 def model_options(f: Callable) -> Callable:
     opts = [
         click.option("--model", default=None, help="Model id or alias from `restore models`."),
@@ -28,6 +39,8 @@ def model_options(f: Callable) -> Callable:
         click.option("--threads", type=click.IntRange(1, 256), default=None, help="CPU threads (default: all)."),
         click.option("--precision", type=click.Choice(["auto", "bf16", "fp32"]), default="auto", show_default=True,
                      help="bf16 autocast where the CPU supports it natively, else fp32."),
+        click.option("--compile", "compile_", is_flag=True, expose_value=False, callback=_remember_compile,
+                     help="Run the network through torch.compile (slow first call; needs a C++ compiler)."),
     ]
     for o in reversed(opts):
         f = o(f)
@@ -40,7 +53,7 @@ def load_task_model(model: str | None, default: str, task: str, what: str, train
     from restore.api import load
 
     try:
-        m = load(model or default, precision=precision)
+        m = load(model or default, precision=precision, compile=compile_requested())
     except KeyError as e:
         if model:
             raise
@@ -60,4 +73,6 @@ def model_call(m, threads: int | None, opts, load: dict, call: dict):
 
     if threads is None and opts.workers and not opts.scheduler:
         threads = max(1, (os.cpu_count() or 1) // opts.workers)
+    if compile_requested():
+        load = load | {"compile": True}
     return ModelCall(m.entry.id, m.entry.sha256, load=load, call=call, threads=threads)

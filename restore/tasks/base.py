@@ -38,6 +38,11 @@ class TaskModel:
         self.receptive_radius = int(getattr(net, "receptive_radius", 16))
         self.multiple = math.lcm(type(self).multiple, int(getattr(net, "multiple", 1)))
 
+    def compile(self) -> None:
+        """Run the network's forward through ``torch.compile`` (inductor; needs a C++ compiler). Each new tile
+        shape compiles on first use, then shapes are treated as dynamic."""
+        self.net.forward = torch.compile(self.net.forward)
+
     @property
     def id(self) -> str:
         return self.entry.id if self.entry is not None else type(self.net).__name__

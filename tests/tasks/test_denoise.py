@@ -136,3 +136,29 @@ def test_gray_training_samples_share_image_and_noise_across_channels():
     assert 8 < len(gray) < 24                                # about half, and the target was made gray too
     for i in gray:
         assert torch.equal(noisy[i, 0], noisy[i, 1]) and torch.equal(noisy[i, 1], noisy[i, 2])
+
+
+def test_compile_flag_gives_the_same_output(tmp_path, monkeypatch, capsys, photo_u8):
+    from PIL import Image as PILImage
+
+    from restore.api import load
+    from restore.cli import main
+    from restore.io import read_image
+    from restore.weights import Manifest, ModelEntry, save_state
+
+    net = _net()
+    digest = save_state(net, tmp_path / "dn.safetensors")
+    Manifest(tmp_path).upsert(ModelEntry(id="denoisenet-test", task="denoise", arch="denoisenet",
+                                         kwargs=net.arch_spec[1], file="dn.safetensors", sha256=digest,
+                                         aliases=["denoise"]))
+    monkeypatch.setenv("RESTORE_WEIGHTS_DIR", str(tmp_path))
+    src = tmp_path / "in.png"
+    PILImage.fromarray(photo_u8[:48, :64]).save(src)
+    for flags, name in (([], "plain.png"), (["--compile"], "compiled.png")):
+        args = ["denoise", "--sigma", "25", "--precision", "fp32", "-q", *flags, "-o", str(tmp_path / name), str(src)]
+        assert main(args) == 0, capsys.readouterr().err
+    plain, compiled = (read_image(tmp_path / n).to_array().astype(int) for n in ("plain.png", "compiled.png"))
+    assert np.abs(plain - compiled).max() <= 1
+    compiled_model = load("denoise", precision="fp32", compile=True)          # the one the CLI ran (cached)
+    assert hasattr(compiled_model.net.forward, "_torchdynamo_orig_callable")
+    assert not hasattr(load("denoise", precision="fp32").net.forward, "_torchdynamo_orig_callable")
