@@ -105,7 +105,7 @@ def main() -> None:
              f"{r['psnr']:.2f}", r["metric"], f"{r['s_per_mp']:.2f}"] for r in rows]
     text = "\n".join([
         "## Conv vs transformer backbone at equal CPU budget", "",
-        f"Command: `python -m benchmarks.backbones {' '.join(sys.argv[1:])}`".replace(" `", "`"), "",
+        "Command: `" + " ".join(["python -m benchmarks.backbones", *sys.argv[1:]]) + "`", "",
         f"Each arm trained from scratch for {args.minutes:g} wall-clock minutes on {args.threads} threads "
         f"(one training at a time). {machine_line()}.", "",
         table(["task", "backbone", "arguments", "params", "steps", "CPU min", "PSNR", "measured on", "s/MP"], body),

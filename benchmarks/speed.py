@@ -93,6 +93,17 @@ def _burst_pairs(limit: int):
     return [(torch.stack(b.frames), b.target * 255) for _, b in burst_cases(["Kodak24"], limit)]
 
 
+def _any_scale_pairs(limit: int):
+    from benchmarks.sr_any import pair
+
+    return [(lr / 255, hr) for hr, lr in (pair(load_rgb_u8(p).float(), 2.5, 2.5)
+                                          for p in bench_images("Set14")[:limit])]
+
+
+def _upscale_2_5(m, x: torch.Tensor) -> torch.Tensor:
+    return m.upscale_tensor(x, (round(x.shape[-2] * 2.5), round(x.shape[-1] * 2.5)))
+
+
 def _cases() -> dict[str, Case]:
     from restore.degrade import bicubic_downscale, mod_crop, mosaic
     from restore.io import Image
@@ -115,6 +126,8 @@ def _cases() -> dict[str, Case]:
     return {
         "sr": Case("SR ×4", "sr-x4", "Set14", _degraded("Set14", sr_in), lambda m, x: m.run_tensor(x), sr_score,
                    crop=256, onnx={}),
+        "sr-any": Case("SR ×2.5 (any scale)", "sr-any", "Set14", _any_scale_pairs, _upscale_2_5,
+                       lambda o, c: psnr_y(o, c[:, :o.shape[1], :o.shape[2]], 3), crop=256),
         "denoise": Case("denoise σ25", "denoise", "CBSD68", _degraded("CBSD68", _noisy),
                         lambda m, x: m.run_tensor(x, forward=m.tensor_fn(sigma=25)), psnr, onnx={"sigma": 25}),
         "demosaic": Case("demosaic", "demosaic", "Kodak24", _degraded("Kodak24", demosaic_in), demosaic_run,
@@ -124,6 +137,8 @@ def _cases() -> dict[str, Case]:
                           lambda m, x: m(Image(x)).pixels, psnr),
         "burst": Case("burst (8 frames)", "burst-x1", "Kodak24 (synthetic bursts)", _burst_pairs,
                       lambda m, x: m([Image(f) for f in x]).pixels, cropped_psnr),
+        "codec": Case("codec q4 (encode + decode)", "codec", "Kodak24", _degraded("Kodak24", lambda c, key: c / 255),
+                      lambda m, x: m.decode(m.encode(Image(x), quality=4)).pixels, cropped_psnr),
     }
 
 
@@ -191,17 +206,13 @@ def _onnx_speed(model, x: torch.Tensor, case: Case, mp: float) -> Optional[float
 def _compile_speed(case: Case, x: torch.Tensor, mp: float) -> Optional[float]:
     import restore
 
-    m = restore.load(case.model, precision="auto")
-    net = m.net
     try:
-        m.net = torch.compile(net, dynamic=False)
+        m = restore.load(case.model, precision="auto", compile=True)
         with torch.inference_mode():
             return mp / median_time(lambda: case.run(m, x), runs=3, warmup=2)
     except Exception as e:  # noqa: BLE001 - report, do not stop the benchmark
         print(f"torch.compile failed for {case.name}: {type(e).__name__}: {str(e)[:200]}", file=sys.stderr)
         return None
-    finally:
-        m.net = net
 
 
 def render(rows: list[dict], peaks: dict[str, float], cmd: str) -> str:

@@ -70,7 +70,7 @@ def load(name: str, scale: Optional[int] = None, precision: str = "auto", compil
         elif entry.task == "codec":
             from restore.codecs.codec import LearnedCodec
 
-            model = LearnedCodec(net, entry)
+            model = LearnedCodec(net, entry, precision)
         else:
             raise ValueError(f"model {entry.id!r} has task {entry.task!r}, which this version cannot run")
         if compile:
@@ -209,35 +209,38 @@ def fuse_burst(frames: list, scale: int = 1, model: Optional[str] = None, tile: 
 
 
 def encode(img: Any, quality: float = 4.0, target_bpp: Optional[float] = None, model: Optional[str] = None,
-           tile: int = 1024, overlap: int = 16) -> bytes:
+           tile: int = 1024, overlap: int = 16, precision: str = "auto") -> bytes:
     """Compress an image-like input with the learned codec; returns the ``.rst`` file's bytes.
 
     ``quality`` runs from 1 (smallest) to the model's level count (8), fractions allowed; ``target_bpp``
-    instead searches the highest quality that fits that many bits per pixel.
+    instead searches the highest quality that fits that many bits per pixel. ``precision`` applies to the
+    analysis transform only (the entropy model is always exact fixed point).
     """
     image, _ = to_image(img)
-    return load(model or DEFAULT_CODEC).encode(image, quality=quality, target_bpp=target_bpp, tile=tile,
-                                               overlap=overlap)
+    codec = load(model or DEFAULT_CODEC, precision=precision)
+    return codec.encode(image, quality=quality, target_bpp=target_bpp, tile=tile, overlap=overlap)
 
 
-def decode(data: Union[bytes, str, "os.PathLike"], region: Optional[tuple[int, int, int, int]] = None):
+def decode(data: Union[bytes, str, "os.PathLike"], region: Optional[tuple[int, int, int, int]] = None,
+           precision: str = "auto"):
     """Decode ``.rst`` bytes (or a path to a file) into a :class:`restore.io.Image`.
 
     The model is the one named in the file; ``region`` = (x, y, w, h) decodes only that rectangle.
+    ``precision`` applies to the synthesis transform only: the decoded symbols are the same either way.
     """
     if not isinstance(data, (bytes, bytearray, memoryview)):
         with open(data, "rb") as f:
             data = f.read()
     data = bytes(data)
-    return codec_for(data).decode(data, region=region)
+    return codec_for(data, precision).decode(data, region=region)
 
 
-def codec_for(data: bytes):
+def codec_for(data: bytes, precision: str = "auto"):
     """The installed codec named in a ``.rst`` file's header (a one-line error if it is not installed)."""
     from restore.codecs.container import CodecFormatError, unpack
 
     header, _ = unpack(data)
     try:
-        return load(header.model_id)
+        return load(header.model_id, precision=precision)
     except KeyError:
         raise CodecFormatError(f"file needs codec model {header.model_id!r}, which is not installed") from None

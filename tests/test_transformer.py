@@ -90,3 +90,41 @@ def test_odd_sizes_are_padded_and_the_sr_net_trains():
         losses.append(loss.item())
     assert net(x, 2).shape == (2, 3, 26, 20)
     assert losses[-1] < 0.7 * losses[0]
+
+
+def test_cosine_attention_equals_sdpa_with_bias_and_mask():
+    import torch.nn.functional as F
+
+    g = torch.Generator().manual_seed(3)
+    q, k, v = (torch.randn(8, 2, 16, 6, generator=g) for _ in range(3))      # 2 images × 4 windows, 2 heads
+    log_tau = torch.full((2, 1, 1), math.log(10.0))
+    bias = torch.randn(2, 16, 16, generator=g)
+    mask = shift_mask(8, 8, 4, 2)                                             # 4 windows
+    qn = F.normalize(q, dim=-1) * 10.0
+    kn = F.normalize(k, dim=-1)
+    ref = F.scaled_dot_product_attention(qn.view(2, 4, 2, 16, 6), kn.view(2, 4, 2, 16, 6), v.view(2, 4, 2, 16, 6),
+                                         attn_mask=bias[None] + mask[:, None], scale=1.0).view(8, 2, 16, 6)
+    assert torch.allclose(cosine_attention(q, k, v, log_tau, bias, mask), ref, atol=1e-5)
+    ref = F.scaled_dot_product_attention(qn, kn, v, attn_mask=bias, scale=1.0)
+    assert torch.allclose(cosine_attention(q, k, v, log_tau, bias), ref, atol=1e-5)
+
+
+def test_shipped_transformer_models_are_selectable_and_restore():
+    import restore
+    from restore.degrade import bicubic_downscale, bicubic_upscale
+    from restore.metrics import psnr, psnr_y
+    from restore.train.data import load_rgb_u8
+
+    from helpers import EXAMPLES
+
+    hr = load_rgb_u8(EXAMPLES / "coffee.png").float()[:, 100:164, 200:264]
+    lr = bicubic_downscale(hr, 4)
+    sr = restore.load("srnet-sr-swin", scale=4)
+    assert sr.entry.task == "sr" and sr.entry.kwargs["body"] == "swin"
+    out = sr.run_tensor(lr / 255).mul(255).round()
+    assert psnr_y(out, hr, 4) > psnr_y(bicubic_upscale(lr, 4), hr, 4) + 0.3
+    dn = restore.load("denoisenet-denoise-swin")
+    assert dn.entry.task == "denoise" and dn.entry.kwargs["body"] == "swin"
+    noisy = hr / 255 + 25 / 255 * torch.randn(hr.shape, generator=torch.Generator().manual_seed(1))
+    den = dn.run_tensor(noisy.clamp(0, 1), forward=dn.tensor_fn(sigma=25))
+    assert psnr(den * 255, hr) > psnr(noisy.clamp(0, 1) * 255, hr) + 5

@@ -7,6 +7,7 @@ import click
 
 from restore.cli import cli
 from restore.cli.batch import BatchOptions, batch_options, report, run_batch
+from restore.cli.common import PRECISION
 
 CODEC_EXT = ".rst"
 
@@ -23,9 +24,10 @@ CODEC_EXT = ".rst"
 @click.option("--overlap", type=click.IntRange(0, 255), default=16, show_default=True,
               help="Pixels each tile codes past its edges; the decoder cross-fades them so seams do not show.")
 @click.option("--threads", type=int, default=0, help="CPU threads (default: all cores).")
+@PRECISION
 @batch_options(image_output=False, quiet_short=False)
-def encode_command(inputs, quality, target_bpp, model, tile, overlap, threads, output, recursive, suffix,
-                   skip_existing, overwrite, quiet) -> None:
+def encode_command(inputs, quality, target_bpp, model, tile, overlap, threads, precision, output, recursive,
+                   suffix, skip_existing, overwrite, quiet) -> None:
     """Compress images (files or folders) to .rst files with the learned codec."""
     from restore.api import load
     from restore.io import atomic_write_bytes
@@ -34,7 +36,7 @@ def encode_command(inputs, quality, target_bpp, model, tile, overlap, threads, o
     set_threads(threads)
     opts = BatchOptions(output=output, recursive=recursive, suffix=suffix or "", skip_existing=skip_existing,
                         overwrite=overwrite, quiet=quiet, out_exts=frozenset({CODEC_EXT}), default_ext="rst")
-    codec = load(model)
+    codec = load(model, precision=precision)
     if getattr(codec, "encode", None) is None:
         raise click.UsageError(f"{model!r} is not a codec model")
     res = run_batch(list(inputs), opts,
@@ -48,9 +50,10 @@ def encode_command(inputs, quality, target_bpp, model, tile, overlap, threads, o
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--region", default=None, help="Decode only x,y,w,h (reads just the tiles it touches).")
 @click.option("--threads", type=int, default=0, help="CPU threads (default: all cores).")
+@PRECISION
 @batch_options
-def decode_command(inputs, region, threads, output, recursive, suffix, ext, skip_existing, overwrite, quality,
-                   quiet) -> None:
+def decode_command(inputs, region, threads, precision, output, recursive, suffix, ext, skip_existing, overwrite,
+                   quality, quiet) -> None:
     """Decode .rst files (or folders of them) to images; writes NAME_decoded.png beside each by default."""
     from restore.api import codec_for
     from restore.codecs.codec import parse_region
@@ -62,7 +65,7 @@ def decode_command(inputs, region, threads, output, recursive, suffix, ext, skip
                         ext=ext, skip_existing=skip_existing, overwrite=overwrite, quiet=quiet, quality=quality,
                         in_exts=frozenset({CODEC_EXT}))
 
-    res = run_batch(list(inputs), opts, lambda data, progress: codec_for(data).decode(data, region=box,
+    res = run_batch(list(inputs), opts, lambda data, progress: codec_for(data, precision).decode(data, region=box,
                                                                                        progress=progress),
                     read=lambda p: p.read_bytes())
     report(res, quiet)

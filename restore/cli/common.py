@@ -5,7 +5,7 @@ from typing import Callable
 
 import click
 
-__all__ = ["model_call", "model_options", "parse_tile", "load_task_model", "compile_requested"]
+__all__ = ["PRECISION", "model_call", "model_options", "parse_tile", "load_task_model", "compile_requested"]
 
 
 def parse_tile(value: str) -> str | int:
@@ -18,6 +18,10 @@ def parse_tile(value: str) -> str | int:
     if n < 16:
         raise click.BadParameter("must be at least 16 pixels", param_hint="--tile")
     return n
+
+
+PRECISION = click.option("--precision", type=click.Choice(["auto", "bf16", "fp32"]), default="auto",
+                         show_default=True, help="bf16 autocast where the CPU supports it natively, else fp32.")
 
 
 def _remember_compile(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
@@ -37,8 +41,7 @@ def model_options(f: Callable) -> Callable:
         click.option("--tile", default="auto", show_default=True,
                      help="Tile size in input pixels, or 'auto' (from a memory budget)."),
         click.option("--threads", type=click.IntRange(1, 256), default=None, help="CPU threads (default: all)."),
-        click.option("--precision", type=click.Choice(["auto", "bf16", "fp32"]), default="auto", show_default=True,
-                     help="bf16 autocast where the CPU supports it natively, else fp32."),
+        PRECISION,
         click.option("--compile", "compile_", is_flag=True, expose_value=False, callback=_remember_compile,
                      help="Run the network through torch.compile (slow first call; needs a C++ compiler)."),
     ]

@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from restore.codecs.container import MAX_TILE, CodecFormatError, Header, pack, stream, unpack
 from restore.codecs.model import STRIDE, CodecNet
 from restore.io import Image
+from restore.runtime import autocast, resolve_precision
 
 __all__ = ["LearnedCodec", "DEFAULT_TILE", "DEFAULT_OVERLAP", "f32", "parse_region", "blend_weights"]
 
@@ -69,12 +70,26 @@ def _alpha_plane(data: bytes, h: Header) -> torch.Tensor:
 class LearnedCodec:
     """A loaded codec network with its manifest entry; encodes Images to bytes and back."""
 
-    def __init__(self, net: CodecNet, entry) -> None:
+    def __init__(self, net: CodecNet, entry, precision: str = "auto") -> None:
         self.net = net.eval()
         for p in self.net.parameters():
             p.requires_grad_(False)
         self.net.freeze()
         self.entry = entry
+        self.precision = resolve_precision(precision)
+
+    def _transform(self, fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+        """Run the analysis or synthesis transform at this codec's precision (bf16 autocast + channels-last
+        where the CPU has native bf16). Only these two run in bf16: the entropy-model networks that pick the
+        CDF tables stay in exact fixed point, so a file decodes to the same symbols everywhere."""
+        if self.precision == "bf16":
+            x = x.contiguous(memory_format=torch.channels_last)
+        with torch.no_grad(), autocast(self.precision):
+            return fn(x).float().contiguous()
+
+    def analyse(self, tile: torch.Tensor) -> torch.Tensor:
+        """A padded 1×3×H×W tile's analysis transform at this codec's precision (what :meth:`encode` codes)."""
+        return self._transform(self.net.analyse, tile)
 
     @property
     def id(self) -> str:
@@ -106,11 +121,11 @@ class LearnedCodec:
         for i in range(cols * rows):
             x, y, w, hh = h.coded_box(i)
             t = _pad_to(rgb[None, :, y:y + hh, x:x + w].float(), STRIDE)
-            feats = None
-            if cache is not None:
-                feats = cache.get(i)
-                if feats is None:
-                    feats = cache[i] = self.net.analyse(t)
+            feats = None if cache is None else cache.get(i)
+            if feats is None:
+                feats = self.analyse(t)
+                if cache is not None:
+                    cache[i] = feats
             out.append(self.net.compress(t, quality, feats))
             if progress:
                 progress(i + 1, cols * rows)
@@ -194,8 +209,8 @@ class LearnedCodec:
         for k, i in enumerate(wanted):
             x, y, w, hh = h.coded_box(i)
             try:
-                t = self.net.decompress(payloads.pop(i), h.quality, -(-hh // STRIDE) * STRIDE,
-                                        -(-w // STRIDE) * STRIDE)
+                y_hat = self.net.decode_latents(payloads.pop(i), -(-hh // STRIDE) * STRIDE, -(-w // STRIDE) * STRIDE)
+                t = self._transform(lambda y: self.net.synthesise(y, h.quality), y_hat)
             except (RuntimeError, ValueError) as e:
                 raise CodecFormatError(f"tile {i} does not decode: {e}") from None
             t = t[0, :, :hh, :w].nan_to_num(0.0, 1.0, 0.0).clamp(0, 1)   # garbage streams can overflow

@@ -127,7 +127,12 @@ class CodecNet(nn.Module):
         return self.encode_latents(x, quality, features)[0]
 
     @torch.no_grad()
+    def synthesise(self, y_hat: torch.Tensor, quality: float) -> torch.Tensor:
+        """The synthesis transform of a tile's fixed-point ``y_hat`` at ``quality``: 1×3×H×W float, not clamped.
+        Only the pixels depend on its arithmetic (it may run in bf16); the symbols never do."""
+        _, inv = self.gains(quality)
+        return self.g_s(from_fixed(y_hat) * inv)
+
     def decompress(self, data: bytes, quality: float, h: int, w: int) -> torch.Tensor:
         """Inverse of :meth:`compress`: a 1×3×H×W float tile (not clamped)."""
-        _, inv = self.gains(quality)
-        return self.g_s(from_fixed(self.decode_latents(data, h, w)) * inv)
+        return self.synthesise(self.decode_latents(data, h, w), quality)

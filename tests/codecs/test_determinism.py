@@ -9,6 +9,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from restore.api import load
 from restore.codecs.container import stream, unpack
 from restore.codecs.model import STRIDE
 from restore.io import Image
@@ -22,7 +23,7 @@ torch.backends.mkldnn.enabled = False
 from restore.api import codec_for
 from restore.codecs.container import stream, unpack
 data = open(sys.argv[2], "rb").read()
-codec = codec_for(data)
+codec = codec_for(data, "fp32")
 h, streams = unpack(data)
 lat = []
 for i in range(h.grid[0] * h.grid[1]):
@@ -50,10 +51,11 @@ def test_decode_in_another_process_with_other_threads_is_bit_exact(tiny_codec, c
             x, y, w, hh = h.coded_box(i)
             tile = img.pixels[None, :, y:y + hh, x:x + w]
             tile = F.pad(tile, (0, -w % STRIDE, 0, -hh % STRIDE), mode="replicate")
-            payload, y_hat = tiny_codec.net.encode_latents(tile, h.quality)
+            payload, y_hat = tiny_codec.net.encode_latents(tile, h.quality, tiny_codec.analyse(tile))
             assert payload == stream(h, streams, 3 + i, "tile")          # encoding is deterministic too
             enc_latents.append(y_hat)
-        here = tiny_codec.decode(data).to_array()
+        here = load("codec", precision="fp32").decode(data).to_array()
+        fast = tiny_codec.decode(data).to_array()                       # the default (bf16 synthesis here)
     finally:
         torch.set_num_threads(before)
     src, lat_file, img_file = tmp_path / "a.rst", tmp_path / "lat.pt", tmp_path / "img.npy"
@@ -69,3 +71,5 @@ def test_decode_in_another_process_with_other_threads_is_bit_exact(tiny_codec, c
     # pixels come from the float synthesis transform: identical latents give the same image up to rounding
     assert there.shape == here.shape
     assert np.abs(there.astype(int) - here.astype(int)).max() <= 1
+    # bf16 synthesis (the default where the CPU has it) moves pixels by a few levels, never the symbols
+    assert np.abs(fast.astype(int) - here.astype(int)).max() <= 4

@@ -28,13 +28,15 @@ def test_committed_v1_sample_decodes_to_its_committed_pixels(v1_weights):
     h, _ = unpack(data)
     assert (h.model_id, h.width, h.height, h.channels, h.bit_depth, h.alpha) == ("codec-tiny", 100, 72, 3, 8, 1)
     assert (h.quality, h.grid, h.tile_w, h.overlap) == (2.5, (3, 2), 48, 8)
-    out = decode(data)
+    out = decode(data, precision="fp32")
     expected = read_image(V1 / "sample.png")
     assert out.icc == b"restore-test-icc" * 8 and out.exif.startswith(b"Exif\x00\x00MM")
     got, want = out.to_array(), expected.to_array()
     assert got.shape == want.shape == (72, 100, 4)
     assert np.array_equal(got[..., 3], want[..., 3])                     # lossless alpha
     assert np.abs(got.astype(int) - want.astype(int)).max() <= 1         # float synthesis: at most rounding
+    fast = decode(data).to_array()                  # default precision: bf16 synthesis where the CPU has it
+    assert np.array_equal(fast[..., 3], want[..., 3]) and np.abs(fast.astype(int) - want.astype(int)).max() <= 4
 
 
 def test_a_future_version_is_refused_with_a_clear_message(v1_weights):

@@ -17,7 +17,7 @@ def test_train_codec_exports_working_weights_and_continues(tmp_path, monkeypatch
     entry, _ = Manifest(wdir).resolve("codec")
     assert entry.id == "codec-test" and entry.task == "codec" and entry.kwargs["lambdas"] == [0.004, 0.02, 0.1]
     t1 = entry.training
-    assert t1["steps"] > 3 and "val_q1_bpp" in t1["validation"]
+    assert t1["steps"] >= 1 and "val_q1_bpp" in t1["validation"]      # a wall-clock budget: few steps under load
     monkeypatch.setenv("RESTORE_WEIGHTS_DIR", str(wdir))
     from restore.api import decode, encode
 
