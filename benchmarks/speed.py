@@ -90,7 +90,7 @@ def _reflection_pairs(limit: int):
 def _burst_pairs(limit: int):
     from benchmarks.synthetic import burst_cases
 
-    return [(torch.stack(b.frames), b.target * 255) for _, b in burst_cases(["Kodak24"], limit)]
+    return [(b.frames, b.target * 255) for _, b in burst_cases(["Kodak24"], limit)]
 
 
 def _any_scale_pairs(limit: int):

@@ -109,7 +109,7 @@ def main() -> None:
 
     ids = sorted({restore.load(args.model or f"sr-x{s}", scale=s).id for s in scales})
     lines = ["## Super-resolution", "",
-             f"Command: `python -m benchmarks.sr {' '.join(sys.argv[1:])}`".replace(" `", "`"), "",
+             "Command: `" + " ".join(["python -m benchmarks.sr", *sys.argv[1:]]) + "`", "",
              f"Model(s): {', '.join(ids)}; precision {args.precision}. Machine: {machine_line()}.",
              f"Total benchmark time {time.time() - t0:.0f} s. `s/MP`: in-process wall seconds of the model "
              "per output megapixel (tiling included, bicubic and metrics excluded).", "",

@@ -89,7 +89,7 @@ def main() -> None:
             body.append([name, sc, b["psnr"], o["psnr"], o["psnr"] - b["psnr"], f"{b['ssim']:.4f}",
                          f"{o['ssim']:.4f}", f"{o['s_per_mp']:.3f}"])
     lines = ["## Arbitrary-scale super-resolution", "",
-             f"Command: `python -m benchmarks.sr_any {' '.join(sys.argv[1:])}`".replace(" `", "`"), "",
+             "Command: `" + " ".join(["python -m benchmarks.sr_any", *sys.argv[1:]]) + "`", "",
              f"Model {entry.id} ({entry.training.get('steps', '?')} steps, "
              f"{entry.training.get('cpu_minutes', '?')} CPU-minutes); precision {args.precision}. "
              f"Machine: {machine_line()}. Total {time.time() - t0:.0f} s.", "",
