@@ -18,6 +18,17 @@ def _net(seed: int = 0, trained_tail: bool = True) -> DenoiseNet:
     return net.eval()
 
 
+def _register_tiny_denoiser(root, monkeypatch) -> None:
+    """Install :func:`_net` as the ``denoise`` model in a scratch weights folder and point the API at it."""
+    from restore.weights import Manifest, ModelEntry, save_state
+
+    net = _net()
+    digest = save_state(net, root / "dn.safetensors")
+    Manifest(root).upsert(ModelEntry(id="denoisenet-test", task="denoise", arch="denoisenet", kwargs=net.arch_spec[1],
+                                     file="dn.safetensors", sha256=digest, aliases=["denoise"]))
+    monkeypatch.setenv("RESTORE_WEIGHTS_DIR", str(root))
+
+
 def test_sigma_map_forms():
     x = torch.zeros(2, 3, 4, 6)
     assert torch.equal(sigma_map(25.5, x), torch.full((2, 1, 4, 6), 0.1))
@@ -96,14 +107,8 @@ def test_cli_and_api_with_a_registered_model(tmp_path, monkeypatch, capsys, phot
     import restore
     from restore.cli import main
     from restore.io import read_image
-    from restore.weights import Manifest, ModelEntry, save_state
 
-    net = _net()
-    digest = save_state(net, tmp_path / "dn.safetensors")
-    Manifest(tmp_path).upsert(ModelEntry(id="denoisenet-test", task="denoise", arch="denoisenet",
-                                         kwargs=net.arch_spec[1], file="dn.safetensors", sha256=digest,
-                                         aliases=["denoise"]))
-    monkeypatch.setenv("RESTORE_WEIGHTS_DIR", str(tmp_path))
+    _register_tiny_denoiser(tmp_path, monkeypatch)
     src = tmp_path / "in.png"
     PILImage.fromarray(photo_u8).save(src)
     assert main(["denoise", "--sigma", "25", "-q", str(src)]) == 0, capsys.readouterr().err
@@ -144,14 +149,8 @@ def test_compile_flag_gives_the_same_output(tmp_path, monkeypatch, capsys, photo
     from restore.api import load
     from restore.cli import main
     from restore.io import read_image
-    from restore.weights import Manifest, ModelEntry, save_state
 
-    net = _net()
-    digest = save_state(net, tmp_path / "dn.safetensors")
-    Manifest(tmp_path).upsert(ModelEntry(id="denoisenet-test", task="denoise", arch="denoisenet",
-                                         kwargs=net.arch_spec[1], file="dn.safetensors", sha256=digest,
-                                         aliases=["denoise"]))
-    monkeypatch.setenv("RESTORE_WEIGHTS_DIR", str(tmp_path))
+    _register_tiny_denoiser(tmp_path, monkeypatch)
     src = tmp_path / "in.png"
     PILImage.fromarray(photo_u8[:48, :64]).save(src)
     for flags, name in (([], "plain.png"), (["--compile"], "compiled.png")):
