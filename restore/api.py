@@ -30,6 +30,8 @@ def load(name: str, scale: Optional[int] = None, precision: str = "auto", compil
     it pays).
     """
     entry, alias_scale = Manifest().resolve(name)
+    if compile and entry.task == "codec":
+        raise ValueError("the codec cannot be compiled: its entropy parameters must stay bit-exact")
     scale = scale or alias_scale
     key = (entry.id, entry.sha256, scale, precision, compile)
     with _cache_lock:
@@ -74,8 +76,6 @@ def load(name: str, scale: Optional[int] = None, precision: str = "auto", compil
         else:
             raise ValueError(f"model {entry.id!r} has task {entry.task!r}, which this version cannot run")
         if compile:
-            if entry.task == "codec":
-                raise ValueError("the codec cannot be compiled: its entropy parameters must stay bit-exact")
             model.compile()
         _cache[key] = model
         return model

@@ -14,12 +14,12 @@ import torch
 __all__ = ["cubic", "resize_matrix", "imresize"]
 
 
-def cubic(x: torch.Tensor) -> torch.Tensor:
-    """Keys cubic kernel with a = -0.5 (MATLAB's ``cubic``)."""
+def cubic(x: torch.Tensor, a: float = -0.5) -> torch.Tensor:
+    """Keys cubic kernel; a = -0.5 is MATLAB's ``cubic`` (PyTorch's bicubic uses a = -0.75)."""
     ax = x.abs()
     ax2, ax3 = ax * ax, ax * ax * ax
-    near = (1.5 * ax3 - 2.5 * ax2 + 1) * (ax <= 1)
-    far = (-0.5 * ax3 + 2.5 * ax2 - 4 * ax + 2) * ((ax > 1) & (ax <= 2))
+    near = ((a + 2) * ax3 - (a + 3) * ax2 + 1) * (ax <= 1)
+    far = (a * ax3 - 5 * a * ax2 + 8 * a * ax - 4 * a) * ((ax > 1) & (ax <= 2))
     return near + far
 
 

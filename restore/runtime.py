@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import contextlib
 import functools
+from typing import Callable
 
 import torch
 
-__all__ = ["cpu_has_bf16", "resolve_precision", "autocast", "set_threads"]
+__all__ = ["cpu_has_bf16", "resolve_precision", "autocast", "run_at", "set_threads"]
 
 
 @functools.lru_cache(maxsize=1)
@@ -43,6 +44,15 @@ def autocast(precision: str):
     if precision == "bf16":
         return torch.autocast("cpu", dtype=torch.bfloat16)
     return contextlib.nullcontext()
+
+
+def run_at(precision: str, fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+    """``fn(x)`` in inference mode at a resolved ``precision`` ('bf16': channels-last input under bf16
+    autocast), returned as fp32."""
+    if precision == "bf16":
+        x = x.contiguous(memory_format=torch.channels_last)
+    with torch.inference_mode(), autocast(precision):
+        return fn(x).float()
 
 
 def set_threads(threads: int | None) -> None:

@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from restore.codecs.container import MAX_TILE, CodecFormatError, Header, pack, stream, unpack
 from restore.codecs.model import STRIDE, CodecNet
 from restore.io import Image
-from restore.runtime import autocast, resolve_precision
+from restore.runtime import resolve_precision, run_at
 
 __all__ = ["LearnedCodec", "DEFAULT_TILE", "DEFAULT_OVERLAP", "f32", "parse_region", "blend_weights"]
 
@@ -82,10 +82,7 @@ class LearnedCodec:
         """Run the analysis or synthesis transform at this codec's precision (bf16 autocast + channels-last
         where the CPU has native bf16). Only these two run in bf16: the entropy-model networks that pick the
         CDF tables stay in exact fixed point, so a file decodes to the same symbols everywhere."""
-        if self.precision == "bf16":
-            x = x.contiguous(memory_format=torch.channels_last)
-        with torch.no_grad(), autocast(self.precision):
-            return fn(x).float().contiguous()
+        return run_at(self.precision, fn, x).contiguous()
 
     def analyse(self, tile: torch.Tensor) -> torch.Tensor:
         """A padded 1×3×H×W tile's analysis transform at this codec's precision (what :meth:`encode` codes)."""

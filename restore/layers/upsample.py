@@ -9,16 +9,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from restore.registry import HEADS
+from restore.resize import cubic
 
 __all__ = ["PixelShuffleHead", "pixel_shuffle_head", "bicubic_upsample", "bicubic_phase_taps"]
-
-
-def _cubic(t: float, a: float = -0.75) -> float:
-    """Keys' cubic convolution kernel with PyTorch's a = -0.75."""
-    t = abs(t)
-    if t <= 1:
-        return (a + 2) * t ** 3 - (a + 3) * t ** 2 + 1
-    return a * t ** 3 - 5 * a * t ** 2 + 8 * a * t - 4 * a if t < 2 else 0.0
 
 
 @functools.lru_cache(maxsize=None)
@@ -29,8 +22,7 @@ def bicubic_phase_taps(scale: int) -> torch.Tensor:
     for p in range(scale):
         d = (p + 0.5) / scale - 0.5
         f = math.floor(d)
-        for k in range(-1, 3):
-            w[p, f + k + 2] += _cubic(k - (d - f))
+        w[p, f + 1:f + 5] = cubic(torch.arange(-1, 3, dtype=torch.float64) - (d - f), a=-0.75)
     return w.float()
 
 

@@ -8,7 +8,7 @@ import torch
 import torch.nn as nn
 
 from restore.io import Image
-from restore.runtime import autocast, resolve_precision
+from restore.runtime import resolve_precision, run_at
 from restore.tiling import Tiler, auto_tile
 
 __all__ = ["TaskModel", "DEFAULT_TILE_BUDGET"]
@@ -90,10 +90,7 @@ class TaskModel:
         return Tiler(tile=size, overlap=overlap, scale=self.scale, multiple=m)
 
     def _run(self, x: torch.Tensor, forward: Callable[[torch.Tensor], torch.Tensor]) -> torch.Tensor:
-        if self.precision == "bf16":
-            x = x.contiguous(memory_format=torch.channels_last)
-        with torch.inference_mode(), autocast(self.precision):
-            return forward(x).float()
+        return run_at(self.precision, forward, x)
 
     def run_tensor(self, x: torch.Tensor, tile: Union[int, str, None] = "auto",
                    progress: Optional[Callable[[int, int], None]] = None,
