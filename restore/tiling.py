@@ -114,6 +114,10 @@ class Tiler:
                     patch = torch.nn.functional.pad(patch[None], (0, pad_w, 0, pad_h), mode="replicate")[0]
                 res = (fn(patch[None], (cy0, cx0)) if with_origin else fn(patch[None]))[0].float()
                 core = res[:, (y0 - cy0) * s:(y1 - cy0) * s, (x0 - cx0) * s:(x1 - cx0) * s]
+                if total == 1:                      # one tile: its core is the image, no canvas to fill
+                    if progress:
+                        progress(1, 1)
+                    return core.contiguous()
                 if out is None:
                     out = torch.zeros(core.shape[0], h * s, w * s)
                 dst = (slice(None), slice(y0 * s, y1 * s), slice(x0 * s, x1 * s))

@@ -43,15 +43,18 @@ def test_tiled_equals_untiled_when_overlap_covers_receptive_field(scale, tile):
     assert (out - ref).abs().max().item() < 1e-4
 
 
-@pytest.mark.parametrize("tile", [16, 29])
+@pytest.mark.parametrize("tile", [16, 29, 4096])
 def test_tiled_without_padding_equals_plain_model(tile):
     net = small_net()
     x = torch.rand(3, 45, 61, generator=torch.Generator().manual_seed(1))
     fn = lambda t: net(t, 2)  # noqa: E731
+    calls = []
     with torch.no_grad():
         ref = fn(x[None])[0]
-        out = Tiler(tile=tile, overlap=net.receptive_radius, scale=2, pad="none").run(fn, x)
-    assert (out - ref).abs().max().item() < 1e-4
+        out = Tiler(tile=tile, overlap=net.receptive_radius, scale=2, pad="none").run(
+            fn, x, progress=lambda d, n: calls.append((d, n)))
+    assert (out - ref).abs().max().item() < 1e-4 and out.is_contiguous()
+    assert calls[-1] == (len(calls), len(calls)) and (tile != 4096 or calls == [(1, 1)])
 
 
 def test_reflect_index_mirrors_without_edge_repeat():

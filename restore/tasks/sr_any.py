@@ -48,6 +48,11 @@ class SRAnyModel(TaskModel):
         super().__init__(net, precision, entry)
         self.bytes_per_pixel = 4.0 * 2 * net.body.channels + 4.0 * 8 * net.feat.out_channels * MAX_SCALE ** 2 / 4
 
+    def compile(self) -> None:
+        """Compile the two per-tile stages that tiled inference calls (features and render), not ``forward``."""
+        self.net.features = torch.compile(self.net.features)
+        self.net.render = torch.compile(self.net.render)
+
     def upscale_tensor(self, x: torch.Tensor, size: tuple[int, int], tile: Union[int, str, None] = "auto",
                        progress: Optional[Callable[[int, int], None]] = None) -> torch.Tensor:
         """C×h×w in [0, 1] (C = 1 or 3) → C×H×W, tiled in the input."""

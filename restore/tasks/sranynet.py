@@ -9,7 +9,8 @@ bicubic.
 
 The MLP's first layer is split: its feature part is a 1×1 conv over the input grid (computed once per input
 pixel, not per output pixel), and the output grid is separable (rows × columns), so gathering features for
-the output is two ``index_select``s. That keeps the per-output-pixel work to two small 1×1 convs.
+the output is two gathers and the position code is a row part plus a column part. That keeps the
+per-output-pixel work to two small matmuls.
 """
 from __future__ import annotations
 
@@ -22,9 +23,23 @@ import torch.nn.functional as F
 from restore.layers.conv import conv3x3
 from restore.registry import ARCHS, build_backbone
 
-__all__ = ["SRAnyNet", "sample_grid", "MAX_SCALE"]
+__all__ = ["SRAnyNet", "sample_grid", "linear_relu", "MAX_SCALE"]
 
 MAX_SCALE = 4.0
+
+
+def linear_relu(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    """``relu(F.linear(x, weight, bias))``; on the CPU in bf16 as oneDNN's fused kernel, which saves two
+    passes over the (memory-bound) output. Falls back to the plain ops where that kernel is missing."""
+    if (x.dtype == torch.bfloat16 and x.device.type == "cpu" and not torch.is_grad_enabled()
+            and not torch.compiler.is_compiling()):              # inductor fuses the plain ops itself
+        fused = getattr(torch.ops.mkldnn, "_linear_pointwise", None)
+        if fused is not None:
+            try:
+                return fused(x, weight.to(x.dtype), bias.to(x.dtype), "relu", [], "")
+            except RuntimeError:
+                pass
+    return torch.relu_(F.linear(x, weight, bias))
 
 
 def sample_grid(n_in: int, n_out: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -68,23 +83,30 @@ class SRAnyNet(nn.Module):
         feature cell at or before every output centre, and the centre's offset from it, as :func:`sample_grid`
         gives; the cell after it must exist too) for output pixels of ``cell`` = (h/H, w/W) input pixels."""
         (iy, ty), (ix, tx) = grid_y, grid_x
-        p = self.pos.weight
+        p = self.pos.weight                                                            # hidden×4
         base = p[:, 2] * cell[0] + p[:, 3] * cell[1]                                  # hidden
-        out = 0
         cy, cx = ty.clamp(0, 1), tx.clamp(0, 1)                # beyond the outer cell centres: nearest cell
-        # gather whole channel vectors (N×h×w×C) by advanced indexing: index_select on a non-leading axis
-        # takes a slow per-element path on the CPU (measured 300× slower for a 640² output)
-        cells = feats.permute(0, 2, 3, 1).contiguous()
+        # Work on N×H×W×C tensors (channel vectors contiguous): gathering whole channel vectors by advanced
+        # indexing is fast where index_select on an inner axis is not, the position code is separable
+        # (a row part added to the few gathered rows, a column part broadcast along the last axes), and the
+        # 1×1 convs become plain matmuls over the last axis. The render is memory-bound, so the full-size
+        # tensors are updated in place.
+        cells = feats.permute(0, 2, 3, 1).contiguous()                                # N×h×w×C
+        conv1, conv2 = self.mlp[1], self.mlp[3]
+        w1, w2 = conv1.weight.flatten(1), conv2.weight.flatten(1)
+        out = 0
         for dy in (0, 1):
-            rows = cells[:, iy + dy]
+            code_y = (ty - dy)[:, None] * p[:, 0] + base                              # H×C
+            rows = cells[:, iy + dy] + code_y[None, :, None].to(cells.dtype)         # N×H×w×C
             wy = (1 - cy) if dy == 0 else cy                                           # bilinear weight
             for dx in (0, 1):
-                f = rows[:, :, ix + dx].permute(0, 3, 1, 2)                            # N×C×H×W, channels-last
+                code_x = ((tx - dx)[:, None] * p[:, 1]).to(rows.dtype)                # W×C
+                h = torch.relu_(rows[:, :, ix + dx].add_(code_x))                      # N×H×W×C
+                h = linear_relu(h, w1, conv1.bias)
+                pred = F.linear(h, w2, conv2.bias)                                     # N×H×W×3
                 wx = (1 - cx) if dx == 0 else cx
-                pos = p[:, 0, None, None] * (ty - dy)[None, :, None] + p[:, 1, None, None] * (tx - dx)[None, None, :]
-                pred = self.mlp(f + (pos + base[:, None, None]).to(f.dtype))
-                out = out + pred * (wy[:, None] * wx[None, :]).to(pred.dtype)
-        return out
+                out = out + pred * (wy[:, None] * wx[None, :])[..., None].to(pred.dtype)
+        return out.permute(0, 3, 1, 2).contiguous()
 
     def grids(self, h: int, w: int, size: tuple[int, int]) -> tuple[tuple, tuple, tuple[float, float]]:
         """(grid_y, grid_x, cell) of an h×w input rendered at ``size``, checking the scale range."""

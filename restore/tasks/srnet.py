@@ -9,7 +9,7 @@ import torch
 import torch.nn as nn
 
 from restore.layers.conv import conv3x3
-from restore.layers.upsample import bicubic_upsample
+from restore.layers.upsample import bicubic_phases
 from restore.registry import ARCHS, build_backbone, build_head
 
 __all__ = ["SRNet"]
@@ -38,6 +38,5 @@ class SRNet(nn.Module):
     def forward(self, x: torch.Tensor, scale: int) -> torch.Tensor:
         if scale not in self.scales:
             raise ValueError(f"this model supports scales {self.scales}, not {scale}")
-        base = bicubic_upsample(x, scale)                       # fp32, also under bf16 autocast
         feat = self.body(self.stem(x - 0.5))
-        return base + self.tails[str(scale)](feat).float().contiguous()
+        return self.tails[str(scale)](feat, skip=bicubic_phases(x, scale))    # bicubic + detail, in fp32

@@ -9,7 +9,7 @@ import torch.nn.functional as F
 import restore
 from restore.degrade import bicubic_downscale, bicubic_upscale, mod_crop
 from restore.io import Image
-from restore.layers.upsample import bicubic_upsample
+from restore.layers.upsample import PixelShuffleHead, bicubic_phases, bicubic_upsample
 from restore.metrics import psnr_y
 from restore.train.data import load_rgb_u8
 
@@ -50,6 +50,19 @@ def test_bicubic_upsample_equals_interpolate_and_stays_fp32_under_autocast(scale
     with torch.autocast("cpu", dtype=torch.bfloat16):
         out = bicubic_upsample(x.contiguous(memory_format=torch.channels_last), scale)
     assert out.dtype == torch.float32 and torch.allclose(out, ref, atol=5e-5)
+
+
+def test_tail_adds_the_bicubic_phases_before_its_shuffle():
+    torch.manual_seed(0)
+    head = PixelShuffleHead(8, 3)
+    feat, img = torch.randn(1, 8, 5, 7), torch.rand(1, 3, 5, 7)
+    with torch.no_grad():
+        ref = head(feat) + bicubic_upsample(img, 3)
+        assert torch.allclose(head(feat, skip=bicubic_phases(img, 3)), ref, atol=1e-6)
+        with torch.autocast("cpu", dtype=torch.bfloat16):                 # the auto path: channels-last, bf16 conv
+            cl = lambda t: t.contiguous(memory_format=torch.channels_last)  # noqa: E731
+            out = head(cl(feat), skip=bicubic_phases(cl(img), 3))
+    assert out.dtype == torch.float32 and (out - ref).abs().max() < 0.05
 
 
 @pytest.mark.parametrize("scale", [(1.5, 1.5), (2.5, 2.5), (2.0, 3.5)])

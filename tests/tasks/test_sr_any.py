@@ -46,6 +46,40 @@ def test_untrained_net_is_bicubic_and_tiles_are_exact():
                                                                      align_corners=False)[0].clamp(0, 1), atol=1e-3)
 
 
+def _reference_render(net: SRAnyNet, feats, gy, gx, cell):
+    """The implicit function written out plainly: for each of the 4 nearest cells, the MLP (as the module's
+    1×1 convs) of feature + position code (offset and cell size through ``net.pos``), bilinearly blended."""
+    (iy, ty), (ix, tx) = gy, gx
+    out = 0
+    for dy in (0, 1):
+        for dx in (0, 1):
+            f = feats[:, :, iy + dy][:, :, :, ix + dx]
+            code = torch.stack(torch.broadcast_tensors((ty - dy)[:, None], (tx - dx)[None, :],
+                                                       torch.tensor(cell[0]), torch.tensor(cell[1])))
+            pos = torch.einsum("ck,khw->chw", net.pos.weight, code)
+            wy = (1 - ty.clamp(0, 1)) if dy == 0 else ty.clamp(0, 1)
+            wx = (1 - tx.clamp(0, 1)) if dx == 0 else tx.clamp(0, 1)
+            out = out + net.mlp(f + pos) * (wy[:, None] * wx[None, :])
+    return out
+
+
+def test_render_matches_the_plain_formula_in_fp32_and_bf16():
+    torch.manual_seed(1)
+    net = SRAnyNet(body_kwargs={"channels": 8, "blocks": 1}, hidden=16).eval()
+    with torch.no_grad():
+        net.mlp[-1].weight.normal_(0, 0.3)
+        net.pos.weight.normal_(0, 1.0)
+    x = torch.rand(1, 3, 9, 11)
+    gy, gx, cell = net.grids(9, 11, (23, 30))
+    with torch.no_grad():
+        feats = net.features(x)
+        ref = _reference_render(net, feats, gy, gx, cell)
+        assert torch.allclose(net.render(feats, gy, gx, cell), ref, atol=1e-5)
+    with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16):   # the auto path's kernels
+        fast = net.render(feats.contiguous(memory_format=torch.channels_last), gy, gx, cell).float()
+    assert (fast - ref).abs().max() < 0.03 * ref.abs().max()
+
+
 @pytest.fixture
 def any_model(tmp_path_factory, monkeypatch):
     """A tiny arbitrary-scale model warm-started from a tiny fixed-scale one, in its own weights folder."""
