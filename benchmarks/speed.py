@@ -158,26 +158,25 @@ def _out_mp(out: torch.Tensor) -> float:
 def bench_case(key: str, case: Case, limit: int, use_compile: bool, peaks: dict[str, float]) -> dict:
     import restore
 
-    models = {p: restore.load(case.model, precision=p) for p in ("fp32", "auto")}
     pairs = case.pairs(limit)
+    x = speed_input(pairs[0][0], case.crop)
+    models = {p: restore.load(case.model, precision=p) for p in ("fp32", "auto")}
+    if use_compile and (compiled := _compiled(case, x)) is not None:
+        models["compile"] = compiled
     quality = {}
     for p, m in models.items():
         with torch.inference_mode():
             quality[p] = sum(case.score(case.run(m, x).mul(255).round(), c) for x, c in pairs) / len(pairs)
-    x = speed_input(pairs[0][0], case.crop)
     with torch.inference_mode():
         flops = count_flops(lambda: case.run(models["fp32"], x))
         out = case.run(models["fp32"], x)
     mp = _out_mp(out)
     row = {"task": case.name, "model": models["fp32"].id, "input": f"{x.shape[-1]}×{x.shape[-2]}",
-           "bench": case.bench, "out_mp": mp,
-           "gflop_per_mp": flops / 1e9 / mp, "psnr_fp32": quality["fp32"], "psnr_auto": quality["auto"],
+           "bench": case.bench, "out_mp": mp, "gflop_per_mp": flops / 1e9 / mp,
+           **{f"psnr_{p}": q for p, q in quality.items()},
            "auto_precision": models["auto"].precision, "images": len(pairs)}
-    timed = dict(models)
-    if use_compile:
-        timed["compile"] = _compiled(case, x)
     with torch.inference_mode():
-        med = interleaved_medians({p: (lambda m=m: case.run(m, x)) for p, m in timed.items() if m is not None})
+        med = interleaved_medians({p: (lambda m=m: case.run(m, x)) for p, m in models.items()})
     row.update({f"mps_{p}": mp / t for p, t in med.items()})
     peak = peaks["bf16" if row["auto_precision"] == "bf16" else "fp32"]
     row["bound_mps"] = peak * 1e9 / (flops / mp)
@@ -229,6 +228,7 @@ def render(rows: list[dict], peaks: dict[str, float], cmd: str) -> str:
             "onnxruntime MP/s"]
     head += ["torch.compile MP/s"] if has_compile else []
     head += ["bound MP/s", "% of bound", "PSNR fp32", "PSNR auto", "Δ dB"]
+    head += ["Δ dB compile"] if has_compile else []
     body = []
     for r in rows:
         line = [r["task"], r["model"], r["bench"], r["input"], f(r["gflop_per_mp"], ".1f"), f(r["mps_fp32"]),
@@ -237,6 +237,8 @@ def render(rows: list[dict], peaks: dict[str, float], cmd: str) -> str:
         line += [f(r.get("mps_compile"))] if has_compile else []
         line += [f(r["bound_mps"], ".1f"), f(r["pct_bound"], ".1f"), f(r["psnr_fp32"]), f(r["psnr_auto"]),
                  f(r["psnr_auto"] - r["psnr_fp32"], "+.3f")]
+        if has_compile:
+            line.append(f(r["psnr_compile"] - r["psnr_fp32"], "+.3f") if "psnr_compile" in r else "–")
         body.append(line)
     return "\n".join([
         "## CPU speed per task",
@@ -249,7 +251,8 @@ def render(rows: list[dict], peaks: dict[str, float], cmd: str) -> str:
         "MP/s counts output megapixels of one whole call (tiling and pre/post-processing included): the median "
         "of at least 5 calls, fp32, auto (and torch.compile) timed in alternation for about 6 s, so a slow spell "
         "hits them alike. "
-        "\"auto\" is what the CLI and API run by default (`--precision auto`). PSNR over the first "
+        "\"auto\" is what the CLI and API run by default (`--precision auto`); torch.compile runs the auto path "
+        "compiled (`--compile`). PSNR over the first "
         f"{rows[0]['images'] if rows else 0} images of each task's bench set, RGB 0-255 (SR: Y channel, border 4 "
         "cropped); the synthetic glass and bursts are benchmarks/synthetic.py's seeded cases. Speed inputs are a "
         "crop of the first image (repeated where it is smaller); burst: 8 such frames.",
