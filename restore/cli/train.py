@@ -167,13 +167,13 @@ def train_sr_any_command(minutes, total_minutes, model_id, init, from_sr, body, 
 
 
 CODEC_LIMITS = ("Variable-rate learned codec trained on the CPU for RGB photos (MSE). On Kodak its qualities 1-8 "
-                "span about 0.3-1.7 bpp (measured in BENCHMARKS.md); fractional qualities interpolate. It is still "
+                "span about 0.25-1.6 bpp (measured in BENCHMARKS.md); fractional qualities interpolate. It is still "
                 "behind WebP in rate-distortion (BENCHMARKS.md). Alpha is kept losslessly in a separate stream; "
                 "16-bit images are coded at 8-bit precision.")
 
 
 @train_group.command("codec")
-@budget_options("codec-hp-l")
+@budget_options("codec-hp-l2")
 @click.option("--lambda", "lambdas", default=None,
               help="Comma-separated RD weights, one per quality level (default: the 8-level ladder).")
 @click.option("--transform", default="gdn", show_default=True)
