@@ -218,7 +218,7 @@ def report(curves: list[Curve], n_images: int, uhd: list[list], seams: list[list
                      f"{bd_rate(c.bpp, _db(c.msssim), mine.bpp, _db(mine.msssim)):+.1f}%", " ".join(per_point)])
     lines += [table(["against", "BD-rate (PSNR)", "BD-rate (MS-SSIM)",
                      "our rate vs theirs at each of our points, q1→q8 (– = outside their range)"], rows), ""]
-    lines += ["**Our points** (mean over images; seconds per image, 2 threads, fp32):", ""]
+    lines += ["**Our points** (mean over images; seconds per image, 2 threads, default `--precision auto`):", ""]
     lines += [table(["quality", "bpp", "PSNR", "MS-SSIM", "encode s", "decode s"],
                     [[s, f"{b:.3f}", f"{p:.2f}", f"{m:.4f}", f"{e:.2f}", f"{d:.2f}"]
                      for s, b, p, m, e, d in zip(mine.settings, mine.bpp, mine.psnr, mine.msssim, mine.enc_s,
