@@ -24,8 +24,7 @@ import torch
 import restore
 import restore.codecs.fixedpoint as fixedpoint
 from restore.api import codec_for
-from restore.codecs.codec import STRIDE
-from restore.codecs.container import unpack
+from restore.codecs.container import stream, unpack
 from restore.io import read_image
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -37,11 +36,7 @@ def tile_latents(data: bytes) -> list[torch.Tensor]:
     """Each tile's fixed-point ``y_hat`` as the decoder computes it (entropy decoding + integer hyper path)."""
     codec = codec_for(data, precision="fp32")
     h, streams = unpack(data)
-    out = []
-    for i in range(h.grid[0] * h.grid[1]):
-        _, _, w, hh = h.coded_box(i)
-        out.append(codec.net.decode_latents(streams[3 + i], -(-hh // STRIDE) * STRIDE, -(-w // STRIDE) * STRIDE))
-    return out
+    return [codec.tile_latents(h, i, stream(h, streams, 3 + i, f"tile {i}")) for i in range(h.grid[0] * h.grid[1])]
 
 
 def digest(t: torch.Tensor | np.ndarray) -> str:
@@ -89,15 +84,15 @@ def check(folder: Path, threads: tuple[int, ...]) -> list[dict]:
             px = to_u8(restore.decode(data, precision="fp32").pixels)
             rows.append(_report(folder, expected, fn, f"cpu, {n} threads", tile_latents(data), px))
     if torch.cuda.is_available():
-        rows += _check_cuda(folder, expected)
+        rows += _check_gpu(folder, expected)
     return rows
 
 
-def _check_cuda(folder: Path, expected: dict) -> list[dict]:
+def _check_gpu(folder: Path, expected: dict, device: str = "cuda") -> list[dict]:
     cpu_conv = fixedpoint.exact_conv2d
 
     def gpu_conv(x, w, stride, padding):                   # the integer path's float64 products on the GPU
-        return cpu_conv(x.cuda(), w.cuda(), stride, padding).cpu()
+        return cpu_conv(x.to(device), w.to(device), stride, padding).cpu()
 
     fixedpoint.exact_conv2d = gpu_conv
     rows = []
@@ -108,12 +103,13 @@ def _check_cuda(folder: Path, expected: dict) -> list[dict]:
             h, _ = unpack(data)
             px = None
             if h.grid == (1, 1):                               # one tile: synthesise it on the GPU as well
-                net = codec_for(data, precision="fp32").net
-                _, inv = net.gains(h.quality)
-                with torch.no_grad():
-                    t = net.g_s.cuda()(fixedpoint.from_fixed(lat[0]).cuda() * inv.cuda()).cpu()
+                net = codec_for(data, precision="fp32").net.to(device)
+                try:
+                    t = net.synthesise(lat[0].to(device), h.quality).cpu()
+                finally:
+                    net.cpu()
                 px = to_u8(t[0, :, :h.height, :h.width])
-            rows.append(_report(folder, expected, fn, "cuda" + (", synthesis too" if px is not None else ""), lat, px))
+            rows.append(_report(folder, expected, fn, device + (", synthesis too" if px is not None else ""), lat, px))
     finally:
         fixedpoint.exact_conv2d = cpu_conv
     return rows

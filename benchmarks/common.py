@@ -46,8 +46,9 @@ def interleaved_medians(fns: dict[str, Callable[[], object]], seconds: float = 6
             fn()
     times: dict[str, list[float]] = {k: [] for k in fns}
     end = time.perf_counter() + seconds
-    while len(times[next(iter(fns))]) < min_runs or (time.perf_counter() < end and
-                                                       len(times[next(iter(fns))]) < max_runs):
+    for rounds in range(max_runs):
+        if rounds >= min_runs and time.perf_counter() >= end:
+            break
         for k, fn in fns.items():
             t = time.perf_counter()
             fn()

@@ -7,13 +7,13 @@ quality each path gives on bench images, so a faster path that loses quality sho
     python -m benchmarks.speed --compile            # also torch.compile (minutes of compiling per model)
 
 Speed: median wall time of one whole call (tiling, pre/post-processing included) on a crop of the first
-image, as output megapixels per second; fp32 and auto are timed in alternation for about 6 s (at least 5
-calls each), so a slow spell of the machine does not land on one of them. FLOPs: counted by torch's
+image, as output megapixels per second; fp32, auto (and torch.compile) are timed in alternation for about
+6 s (at least 5 calls each), so a slow spell of the machine does not land on one of them. FLOPs: counted by torch's
 FlopCounterMode on that call (convs and matmuls; elementwise work is not counted). The FLOP bound is FLOPs /
 the measured peak of a large matmul in the same precision and thread count, so "% of bound" is how close the
 task gets to what the cores can do.
 Quality: PSNR against the clean image (RGB 0-255; SR: Y channel, scale-sized border cropped) on the first
-``--limit`` images of each task's set, fp32 and the automatic path on the same inputs.
+``--limit`` images of each task's set, for every path on the same inputs.
 """
 from __future__ import annotations
 

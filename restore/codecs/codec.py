@@ -84,6 +84,11 @@ class LearnedCodec:
         CDF tables stay in exact fixed point, so a file decodes to the same symbols everywhere."""
         return run_at(self.precision, fn, x).contiguous()
 
+    def tile_latents(self, h: Header, index: int, payload: bytes) -> torch.Tensor:
+        """The fixed-point ``y_hat`` of tile ``index`` from its stream: exact, the same on every machine."""
+        _, _, w, hh = h.coded_box(index)
+        return self.net.decode_latents(payload, -(-hh // STRIDE) * STRIDE, -(-w // STRIDE) * STRIDE)
+
     def analyse(self, tile: torch.Tensor) -> torch.Tensor:
         """A padded 1×3×H×W tile's analysis transform at this codec's precision (what :meth:`encode` codes)."""
         return self._transform(self.net.analyse, tile)
@@ -206,7 +211,7 @@ class LearnedCodec:
         for k, i in enumerate(wanted):
             x, y, w, hh = h.coded_box(i)
             try:
-                y_hat = self.net.decode_latents(payloads.pop(i), -(-hh // STRIDE) * STRIDE, -(-w // STRIDE) * STRIDE)
+                y_hat = self.tile_latents(h, i, payloads.pop(i))
                 t = self._transform(lambda y: self.net.synthesise(y, h.quality), y_hat)
             except (RuntimeError, ValueError) as e:
                 raise CodecFormatError(f"tile {i} does not decode: {e}") from None

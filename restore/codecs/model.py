@@ -57,7 +57,7 @@ class CodecNet(nn.Module):
 
     def gains(self, quality: torch.Tensor | float) -> tuple[torch.Tensor, torch.Tensor]:
         """(gain, inverse gain) as B×M×1×1 for qualities in [1, levels] (fractional values interpolate)."""
-        q = torch.as_tensor(quality, dtype=torch.float32).reshape(-1) - 1
+        q = torch.as_tensor(quality, dtype=torch.float32, device=self.log_gain.device).reshape(-1) - 1
         if bool((q < 0).any()) or bool((q > self.levels - 1).any()):
             raise ValueError(f"quality must be between 1 and {self.levels}")
         lo = q.floor().long().clamp(max=self.levels - 2)
