@@ -173,7 +173,7 @@ CODEC_LIMITS = ("Variable-rate learned codec trained on the CPU for RGB photos (
 
 
 @train_group.command("codec")
-@budget_options("codec-hp-l2")
+@budget_options("codec-hp-ld")
 @click.option("--lambda", "lambdas", default=None,
               help="Comma-separated RD weights, one per quality level (default: the 8-level ladder).")
 @click.option("--transform", default="gdn", show_default=True)
@@ -181,7 +181,8 @@ CODEC_LIMITS = ("Variable-rate learned codec trained on the CPU for RGB photos (
               help="Hidden channels of the transforms [default: 96]. With --init, a larger value widens them.")
 @click.option("--latent", type=int, default=None,
               help="Latent channels [default: 128]. With --init, a larger value widens the prior model's latent.")
-@click.option("--res-blocks", type=int, default=0, show_default=True)
+@click.option("--res-blocks", type=int, default=None,
+              help="Residual blocks in each transform [default: 0]. With --init, adds them to a model without any.")
 @click.option("--batch", type=int, default=8, show_default=True)
 @click.option("--patch", type=int, default=128, show_default=True, help="Crop side (a multiple of 64).")
 @click.option("--lr", type=float, default=6e-4, show_default=True)
@@ -200,11 +201,12 @@ def train_codec_command(minutes, total_minutes, model_id, init, lambdas, transfo
     dirs, root, prior, net = _start(data, weights_dir, init)
     widened: dict[str, str] = {}
     if net is not None:
-        from restore.codecs.grow import grow_channels, grow_latent
+        from restore.codecs.grow import grow_channels, grow_depth, grow_latent
 
         steps = f"after {prior.training.get('steps', 0)} steps of {prior.id}"
         grows = [("latent", latent, net.context.channels, grow_latent),
-                 ("channels", channels, net.arch_spec[1]["channels"], grow_channels)]
+                 ("channels", channels, net.arch_spec[1]["channels"], grow_channels),
+                 ("residual blocks", res_blocks, net.arch_spec[1].get("res_blocks", 0), grow_depth)]
         notes = []
         for name, want, have, grow in grows:
             if want is None or want == have:
@@ -219,6 +221,7 @@ def train_codec_command(minutes, total_minutes, model_id, init, lambdas, transfo
         prior.kwargs = dict(net.arch_spec[1])
     latent = latent or 128
     channels = channels or 96
+    res_blocks = res_blocks or 0
     arch = {"transform": transform, "channels": channels, "latent": latent, "hyper_channels": channels,
             "slices": (latent // 8, latent // 8, latent // 4, latent // 2), "res_blocks": res_blocks}
     if prior is not None:

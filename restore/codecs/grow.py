@@ -6,16 +6,18 @@ as training moves those weights. The weights that *produce* new channels keep th
 the new channels carry signal (and their readers get gradients) from the first step.
 
 ``grow_latent`` widens the latent (one extra channel slice, coded last); ``grow_channels`` widens the hidden
-layers of the analysis and synthesis transforms.
+layers of the analysis and synthesis transforms; ``grow_depth`` deepens them with residual bodies whose output
+conv starts at zero, so each body starts as the identity.
 """
 from __future__ import annotations
 
 import torch
 import torch.nn as nn
 
+from restore.backbones.conv import ConvBody
 from restore.codecs.model import CodecNet
 
-__all__ = ["grow_channels", "grow_latent"]
+__all__ = ["grow_channels", "grow_depth", "grow_latent"]
 
 
 def _paste(new: torch.Tensor, old: torch.Tensor, dim: int = 0, at: int = 0, gap: int = 0) -> None:
@@ -104,4 +106,30 @@ def grow_channels(net: CodecNet, channels: int) -> CodecNet:
             reads_new[dim] = slice(old_layer.weight.shape[dim], None)
             reads_new[1 - dim] = slice(0, outs)
             w[tuple(reads_new)] = 0
+    return grown
+
+
+@torch.no_grad()
+def grow_depth(net: CodecNet, res_blocks: int) -> CodecNet:
+    """A copy of ``net`` whose transforms carry a residual body of ``res_blocks`` blocks at the stride-8
+    resolution (``gdn`` transform's ``res_blocks``). Each body's closing conv starts at zero, so it passes its
+    input through unchanged until training moves that conv; every other weight is the old model's."""
+    spec = dict(net.arch_spec[1])
+    if spec.get("res_blocks"):
+        raise ValueError(f"the transforms already have {spec['res_blocks']} residual blocks")
+    if res_blocks <= 0:
+        raise ValueError(f"can only add residual blocks (asked for {res_blocks})")
+    spec.update(res_blocks=res_blocks, slices=tuple(spec["slices"]), lambdas=tuple(spec["lambdas"]))
+    grown = CodecNet(**spec)
+    for side in ("g_a", "g_s"):
+        kept = [m for m in getattr(grown, side) if not isinstance(m, ConvBody)]
+        for new_layer, old_layer in zip(kept, getattr(net, side), strict=True):
+            new_layer.load_state_dict(old_layer.state_dict())
+        for body in (m for m in getattr(grown, side) if isinstance(m, ConvBody)):
+            nn.init.zeros_(body.fuse.weight)
+            nn.init.zeros_(body.fuse.bias)
+    grown.hyper.load_state_dict(net.hyper.state_dict())
+    grown.context.load_state_dict(net.context.state_dict())
+    grown.log_gain.copy_(net.log_gain)
+    grown.log_inv_gain.copy_(net.log_inv_gain)
     return grown

@@ -61,3 +61,35 @@ def test_widened_transforms_reconstruct_exactly_like_the_original():
     assert grown.g_s[-1].weight[TINY["channels"]:].abs().sum() == 0
     with pytest.raises(ValueError, match="can only widen the transforms"):
         grow_channels(grown, wide)
+
+
+def test_deepened_transforms_reconstruct_exactly_like_the_original():
+    from restore.backbones.conv import ConvBody
+    from restore.codecs.grow import grow_depth
+
+    torch.manual_seed(2)
+    net = CodecNet(**TINY).eval()
+    with torch.no_grad():
+        for p in net.parameters():
+            p.add_(0.05 * torch.randn_like(p).abs())
+    deep = grow_depth(net, 2).eval()
+    assert deep.arch_spec[1]["res_blocks"] == 2
+    bodies = [m for side in (deep.g_a, deep.g_s) for m in side if isinstance(m, ConvBody)]
+    assert len(bodies) == 2 and all(len(b.blocks) == 2 for b in bodies)
+    x = torch.rand(2, 3, 64, 128)
+    q = torch.tensor([1.0, 2.5])
+    with torch.no_grad():
+        a, b = net(x, q), deep(x, q)
+        # the new blocks compute something; only their closing conv (zero) keeps it out of the output
+        assert bodies[0].blocks(net.g_a[:6](x)).abs().sum() > 0
+    assert torch.allclose(a["x_hat"], b["x_hat"], atol=1e-6)
+    assert torch.allclose(a["likelihoods"]["y"], b["likelihoods"]["y"], atol=1e-6)
+    # the closing convs get gradients, so training makes the bodies matter
+    fresh = grow_depth(CodecNet(**TINY), 1).train()
+    fresh(x, q)["x_hat"].pow(2).mean().backward()
+    grads = [m.fuse.weight.grad for side in (fresh.g_a, fresh.g_s) for m in side if isinstance(m, ConvBody)]
+    assert len(grads) == 2 and all(torch.isfinite(g).all() and g.abs().sum() > 0 for g in grads)
+    with pytest.raises(ValueError, match="already have 2 residual blocks"):
+        grow_depth(deep, 3)
+    with pytest.raises(ValueError, match="can only add residual blocks"):
+        grow_depth(net, 0)
