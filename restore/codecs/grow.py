@@ -20,6 +20,14 @@ from restore.codecs.model import CodecNet
 __all__ = ["grow_channels", "grow_depth", "grow_latent"]
 
 
+def _rebuilt(net: CodecNet, **changes) -> CodecNet:
+    """A fresh ``CodecNet`` with ``net``'s architecture except ``changes`` (untrained; the caller copies weights)."""
+    spec = dict(net.arch_spec[1])
+    spec.update(slices=tuple(spec["slices"]), lambdas=tuple(spec["lambdas"]))
+    spec.update(changes)
+    return CodecNet(**spec)
+
+
 def _paste(new: torch.Tensor, old: torch.Tensor, dim: int = 0, at: int = 0, gap: int = 0) -> None:
     """Copy ``old`` into the leading block of ``new``; along ``dim``, old indexes from ``at`` on move up by
     ``gap`` and the ``gap`` slots left at ``at`` are zeroed (they are the weights that read inserted channels)."""
@@ -42,8 +50,7 @@ def grow_latent(net: CodecNet, latent: int) -> CodecNet:
     if latent <= old:
         raise ValueError(f"can only widen the latent (it has {old} channels, asked for {latent})")
     add = latent - old
-    spec.update(latent=latent, slices=tuple(spec["slices"]) + (add,), lambdas=tuple(spec["lambdas"]))
-    grown = CodecNet(**spec)
+    grown = _rebuilt(net, latent=latent, slices=tuple(spec["slices"]) + (add,))
     state = grown.state_dict()
     # weights that read the latent (or, in the slice parameter nets, the latent-wide hyper features that open
     # their input) get zero columns for the new channels, inserted right after the old ones: the input dim
@@ -85,8 +92,7 @@ def grow_channels(net: CodecNet, channels: int) -> CodecNet:
         raise ValueError(f"can only widen the transforms (they have {old} channels, asked for {channels})")
     if spec.get("res_blocks"):
         raise ValueError("widening transforms with residual blocks is not supported")
-    spec.update(channels=channels, slices=tuple(spec["slices"]), lambdas=tuple(spec["lambdas"]))
-    grown = CodecNet(**spec)
+    grown = _rebuilt(net, channels=channels)
     grown_state = grown.state_dict()
     for key, value in net.state_dict().items():
         if grown_state[key].numel() == 0:       # baked CDF tables (re-baked at export)
@@ -114,13 +120,12 @@ def grow_depth(net: CodecNet, res_blocks: int) -> CodecNet:
     """A copy of ``net`` whose transforms carry a residual body of ``res_blocks`` blocks at the stride-8
     resolution (``gdn`` transform's ``res_blocks``). Each body's closing conv starts at zero, so it passes its
     input through unchanged until training moves that conv; every other weight is the old model's."""
-    spec = dict(net.arch_spec[1])
-    if spec.get("res_blocks"):
-        raise ValueError(f"the transforms already have {spec['res_blocks']} residual blocks")
+    have = net.arch_spec[1].get("res_blocks")
+    if have:
+        raise ValueError(f"the transforms already have {have} residual blocks")
     if res_blocks <= 0:
         raise ValueError(f"can only add residual blocks (asked for {res_blocks})")
-    spec.update(res_blocks=res_blocks, slices=tuple(spec["slices"]), lambdas=tuple(spec["lambdas"]))
-    grown = CodecNet(**spec)
+    grown = _rebuilt(net, res_blocks=res_blocks)
     for side in ("g_a", "g_s"):
         kept = [m for m in getattr(grown, side) if not isinstance(m, ConvBody)]
         for new_layer, old_layer in zip(kept, getattr(net, side), strict=True):
@@ -128,8 +133,8 @@ def grow_depth(net: CodecNet, res_blocks: int) -> CodecNet:
         for body in (m for m in getattr(grown, side) if isinstance(m, ConvBody)):
             nn.init.zeros_(body.fuse.weight)
             nn.init.zeros_(body.fuse.bias)
-    grown.hyper.load_state_dict(net.hyper.state_dict())
-    grown.context.load_state_dict(net.context.state_dict())
-    grown.log_gain.copy_(net.log_gain)
-    grown.log_inv_gain.copy_(net.log_inv_gain)
+    # everything outside the transforms (entropy model, gains) is unchanged: a strict load of the old values
+    state = grown.state_dict()
+    state.update((k, v) for k, v in net.state_dict().items() if not k.startswith(("g_a.", "g_s.")))
+    grown.load_state_dict(state)
     return grown
