@@ -183,6 +183,9 @@ CODEC_LIMITS = ("Variable-rate learned codec trained on the CPU for RGB photos (
               help="Latent channels [default: 128]. With --init, a larger value widens the prior model's latent.")
 @click.option("--res-blocks", type=int, default=None,
               help="Residual blocks in each transform [default: 0]. With --init, adds them to a model without any.")
+@click.option("--fine-blocks", type=int, default=None,
+              help="Residual blocks at 1/4 resolution in each transform [default: 0]. With --init, adds them to a "
+                   "model without any.")
 @click.option("--batch", type=int, default=8, show_default=True)
 @click.option("--patch", type=int, default=128, show_default=True, help="Crop side (a multiple of 64).")
 @click.option("--lr", type=float, default=6e-4, show_default=True)
@@ -190,7 +193,8 @@ CODEC_LIMITS = ("Variable-rate learned codec trained on the CPU for RGB photos (
               help="Weight each quality level's loss by its running mean so every level counts equally.")
 @run_options
 def train_codec_command(minutes, total_minutes, model_id, init, lambdas, transform, channels, latent, res_blocks,
-                        batch, patch, lr, balance_levels, precision, data, ckpt, weights_dir, threads) -> None:
+                        fine_blocks, batch, patch, lr, balance_levels, precision, data, ckpt, weights_dir,
+                        threads) -> None:
     """Train the variable-rate codec; bakes its CDF tables and writes weights/<id>.safetensors."""
     from restore.codecs.model import LAMBDAS
     from restore.train.codec import CodecRecipe, train_codec
@@ -201,12 +205,13 @@ def train_codec_command(minutes, total_minutes, model_id, init, lambdas, transfo
     dirs, root, prior, net = _start(data, weights_dir, init)
     widened: dict[str, str] = {}
     if net is not None:
-        from restore.codecs.grow import grow_channels, grow_depth, grow_latent
+        from restore.codecs.grow import grow_channels, grow_depth, grow_fine, grow_latent
 
         steps = f"after {prior.training.get('steps', 0)} steps of {prior.id}"
         grows = [("latent", latent, net.context.channels, grow_latent),
                  ("channels", channels, net.arch_spec[1]["channels"], grow_channels),
-                 ("residual blocks", res_blocks, net.arch_spec[1].get("res_blocks", 0), grow_depth)]
+                 ("residual blocks", res_blocks, net.arch_spec[1].get("res_blocks", 0), grow_depth),
+                 ("fine residual blocks", fine_blocks, net.arch_spec[1].get("fine_blocks", 0), grow_fine)]
         notes = []
         for name, want, have, grow in grows:
             if want is None or want == have:
@@ -221,11 +226,11 @@ def train_codec_command(minutes, total_minutes, model_id, init, lambdas, transfo
         prior.kwargs = dict(net.arch_spec[1])
     latent = latent or 128
     channels = channels or 96
-    res_blocks = res_blocks or 0
     arch = {"transform": transform, "channels": channels, "latent": latent, "hyper_channels": channels,
-            "slices": (latent // 8, latent // 8, latent // 4, latent // 2), "res_blocks": res_blocks}
-    if prior is not None:
-        arch = {k: prior.kwargs[k] for k in (*arch, "z_channels")}     # the architecture is the prior's
+            "slices": (latent // 8, latent // 8, latent // 4, latent // 2), "res_blocks": res_blocks or 0,
+            "fine_blocks": fine_blocks or 0}
+    if prior is not None:      # the architecture is the prior's
+        arch = {k: prior.kwargs.get(k, 0) for k in (*arch, "z_channels")}
         arch["slices"] = tuple(arch["slices"])
         if lambdas:       # re-target the levels (e.g. a lower λ for quality 1); the gain vectors keep training
             if len(lam) != net.levels:

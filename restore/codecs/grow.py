@@ -6,8 +6,8 @@ as training moves those weights. The weights that *produce* new channels keep th
 the new channels carry signal (and their readers get gradients) from the first step.
 
 ``grow_latent`` widens the latent (one extra channel slice, coded last); ``grow_channels`` widens the hidden
-layers of the analysis and synthesis transforms; ``grow_depth`` deepens them with residual bodies whose output
-conv starts at zero, so each body starts as the identity.
+layers of the analysis and synthesis transforms; ``grow_depth`` and ``grow_fine`` deepen them with residual
+bodies (at 1/8 and 1/4 resolution) whose output conv starts at zero, so each body starts as the identity.
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import torch.nn as nn
 from restore.backbones.conv import ConvBody
 from restore.codecs.model import CodecNet
 
-__all__ = ["grow_channels", "grow_depth", "grow_latent"]
+__all__ = ["grow_channels", "grow_depth", "grow_fine", "grow_latent"]
 
 
 def _rebuilt(net: CodecNet, **changes) -> CodecNet:
@@ -115,26 +115,47 @@ def grow_channels(net: CodecNet, channels: int) -> CodecNet:
     return grown
 
 
-@torch.no_grad()
-def grow_depth(net: CodecNet, res_blocks: int) -> CodecNet:
-    """A copy of ``net`` whose transforms carry a residual body of ``res_blocks`` blocks at the stride-8
-    resolution (``gdn`` transform's ``res_blocks``). Each body's closing conv starts at zero, so it passes its
-    input through unchanged until training moves that conv; every other weight is the old model's."""
-    have = net.arch_spec[1].get("res_blocks")
+def _same_layer(a: nn.Module, b: nn.Module) -> bool:
+    """Whether ``b``'s weights load into ``a`` (same type, same parameter shapes)."""
+    return type(a) is type(b) and [t.shape for t in a.state_dict().values()] == \
+        [t.shape for t in b.state_dict().values()]
+
+
+def _deepen(net: CodecNet, key: str, blocks: int, where: str) -> CodecNet:
+    """A copy of ``net`` with ``blocks`` residual blocks in the transforms' ``key`` body (at ``where``
+    resolution), which it must not have yet. The new bodies' closing convs start at zero; every other weight
+    is the old model's."""
+    have = net.arch_spec[1].get(key)
     if have:
-        raise ValueError(f"the transforms already have {have} residual blocks")
-    if res_blocks <= 0:
-        raise ValueError(f"can only add residual blocks (asked for {res_blocks})")
-    grown = _rebuilt(net, res_blocks=res_blocks)
+        raise ValueError(f"the transforms already have {have} residual blocks at {where} resolution")
+    if blocks <= 0:
+        raise ValueError(f"can only add residual blocks (asked for {blocks})")
+    grown = _rebuilt(net, **{key: blocks})
     for side in ("g_a", "g_s"):
-        kept = [m for m in getattr(grown, side) if not isinstance(m, ConvBody)]
-        for new_layer, old_layer in zip(kept, getattr(net, side), strict=True):
-            new_layer.load_state_dict(old_layer.state_dict())
-        for body in (m for m in getattr(grown, side) if isinstance(m, ConvBody)):
-            nn.init.zeros_(body.fuse.weight)
-            nn.init.zeros_(body.fuse.bias)
+        old = list(getattr(net, side))
+        for layer in getattr(grown, side):
+            if old and _same_layer(layer, old[0]):     # bodies never sit side by side, so this pairs them right
+                layer.load_state_dict(old.pop(0).state_dict())
+            elif isinstance(layer, ConvBody):
+                nn.init.zeros_(layer.fuse.weight)
+                nn.init.zeros_(layer.fuse.bias)
+            else:
+                raise AssertionError(f"{side}: no old layer for {layer}")
+        assert not old, f"{side}: {len(old)} old layers left over"
     # everything outside the transforms (entropy model, gains) is unchanged: a strict load of the old values
     state = grown.state_dict()
     state.update((k, v) for k, v in net.state_dict().items() if not k.startswith(("g_a.", "g_s.")))
     grown.load_state_dict(state)
     return grown
+
+
+def grow_depth(net: CodecNet, res_blocks: int) -> CodecNet:
+    """A copy of ``net`` whose transforms carry a residual body of ``res_blocks`` blocks at 1/8 resolution
+    (``gdn`` transform's ``res_blocks``), each starting as the identity (see ``_deepen``)."""
+    return _deepen(net, "res_blocks", res_blocks, "1/8")
+
+
+def grow_fine(net: CodecNet, fine_blocks: int) -> CodecNet:
+    """A copy of ``net`` whose transforms carry a residual body of ``fine_blocks`` blocks at 1/4 resolution
+    (``gdn`` transform's ``fine_blocks``), each starting as the identity (see ``_deepen``)."""
+    return _deepen(net, "fine_blocks", fine_blocks, "1/4")

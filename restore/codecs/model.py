@@ -33,7 +33,8 @@ class CodecNet(nn.Module):
 
     def __init__(self, transform: str = "gdn", channels: int = 96, latent: int = 128,
                  slices: tuple[int, ...] = (16, 16, 32, 64), hyper_channels: int = 96, z_channels: int = 64,
-                 lambdas: tuple[float, ...] = LAMBDAS, res_blocks: int = 0, context_hidden: int = 160):
+                 lambdas: tuple[float, ...] = LAMBDAS, res_blocks: int = 0, context_hidden: int = 160,
+                 fine_blocks: int = 0):
         super().__init__()
         if sum(slices) != latent:
             raise ValueError(f"slices {slices} must add up to latent={latent}")
@@ -41,7 +42,10 @@ class CodecNet(nn.Module):
                                     "slices": list(slices), "hyper_channels": hyper_channels,
                                     "z_channels": z_channels, "lambdas": list(lambdas), "res_blocks": res_blocks,
                                     "context_hidden": context_hidden})
-        self.g_a, self.g_s = analysis_synthesis(transform, channels=channels, latent=latent, res_blocks=res_blocks)
+        if fine_blocks:       # recorded only when used, so older models' specs read as before
+            self.arch_spec[1]["fine_blocks"] = fine_blocks
+        self.g_a, self.g_s = analysis_synthesis(transform, channels=channels, latent=latent, res_blocks=res_blocks,
+                                                fine_blocks=fine_blocks)
         self.hyper = Hyperprior(latent, hyper_channels, z_channels, latent)
         self.context = SliceContext(tuple(slices), latent, context_hidden)
         self.lambdas = tuple(lambdas)

@@ -1,7 +1,7 @@
 """Analysis (image → latent) and synthesis (latent → image) transforms, registered by name.
 
-``gdn``: four stride-2 5×5 convs with GDN (Ballé et al.). ``gdn-res``: the same with the shared
-``res`` backbone (``restore.backbones``) added at the latent resolution.
+``gdn``: four stride-2 5×5 convs with GDN (Ballé et al.), optionally with the shared ``res`` backbone
+(``restore.backbones``) added at 1/8 resolution (``res_blocks``) and at 1/4 resolution (``fine_blocks``).
 """
 from __future__ import annotations
 
@@ -29,15 +29,18 @@ def _up(cin: int, cout: int) -> nn.ConvTranspose2d:
 
 
 @TRANSFORMS.register("gdn")
-def gdn_pair(channels: int, latent: int, res_blocks: int = 0) -> tuple[nn.Module, nn.Module]:
-    """(analysis, synthesis) with 16× downsampling; ``res_blocks`` adds a shared res body at the latent."""
-    enc = [_down(3, channels), GDN(channels), _down(channels, channels), GDN(channels),
-           _down(channels, channels), GDN(channels), _down(channels, latent)]
-    dec = [_up(latent, channels), GDN(channels, inverse=True), _up(channels, channels),
-           GDN(channels, inverse=True), _up(channels, channels), GDN(channels, inverse=True), _up(channels, 3)]
-    if res_blocks:
-        enc.insert(6, build_backbone("res", channels=channels, blocks=res_blocks))
-        dec.insert(1, build_backbone("res", channels=channels, blocks=res_blocks))
+def gdn_pair(channels: int, latent: int, res_blocks: int = 0,
+             fine_blocks: int = 0) -> tuple[nn.Module, nn.Module]:
+    """(analysis, synthesis) with 16× downsampling. ``res_blocks`` adds a res body at 1/8 resolution to each,
+    ``fine_blocks`` one at 1/4 resolution (mirrored: the synthesis meets them in the reverse order)."""
+    def body(blocks: int) -> list[nn.Module]:
+        return [build_backbone("res", channels=channels, blocks=blocks)] if blocks else []
+
+    enc = [_down(3, channels), GDN(channels), _down(channels, channels), GDN(channels), *body(fine_blocks),
+           _down(channels, channels), GDN(channels), *body(res_blocks), _down(channels, latent)]
+    dec = [_up(latent, channels), *body(res_blocks), GDN(channels, inverse=True), _up(channels, channels),
+           GDN(channels, inverse=True), *body(fine_blocks), _up(channels, channels), GDN(channels, inverse=True),
+           _up(channels, 3)]
     return nn.Sequential(*enc), nn.Sequential(*dec)
 
 

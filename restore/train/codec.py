@@ -25,6 +25,7 @@ class CodecRecipe:
     hyper_channels: int = 96
     z_channels: int = 64
     res_blocks: int = 0
+    fine_blocks: int = 0
     lambdas: tuple[float, ...] = LAMBDAS
     batch: int = 8
     patch: int = 128
@@ -35,7 +36,8 @@ class CodecRecipe:
     def model_kwargs(self) -> dict:
         return {"transform": self.transform, "channels": self.channels, "latent": self.latent,
                 "slices": tuple(self.slices), "hyper_channels": self.hyper_channels, "z_channels": self.z_channels,
-                "lambdas": tuple(self.lambdas), "res_blocks": self.res_blocks}
+                "lambdas": tuple(self.lambdas), "res_blocks": self.res_blocks,
+                "fine_blocks": self.fine_blocks}
 
 
 def rd_terms(out: dict, x: torch.Tensor, lambdas: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

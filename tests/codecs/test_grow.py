@@ -63,17 +63,19 @@ def test_widened_transforms_reconstruct_exactly_like_the_original():
         grow_channels(grown, wide)
 
 
-def test_deepened_transforms_reconstruct_exactly_like_the_original():
+@pytest.mark.parametrize("key, where, body_input", [("res_blocks", "1/8", 6), ("fine_blocks", "1/4", 4)])
+def test_deepened_transforms_reconstruct_exactly_like_the_original(key, where, body_input):
     from restore.backbones.conv import ConvBody
-    from restore.codecs.grow import grow_depth
+    from restore.codecs import grow
 
+    deepen = grow.grow_depth if key == "res_blocks" else grow.grow_fine
     torch.manual_seed(2)
     net = CodecNet(**TINY).eval()
     with torch.no_grad():
         for p in net.parameters():
             p.add_(0.05 * torch.randn_like(p).abs())
-    deep = grow_depth(net, 2).eval()
-    assert deep.arch_spec[1]["res_blocks"] == 2
+    deep = deepen(net, 2).eval()
+    assert deep.arch_spec[1][key] == 2
     bodies = [m for side in (deep.g_a, deep.g_s) for m in side if isinstance(m, ConvBody)]
     assert len(bodies) == 2 and all(len(b.blocks) == 2 for b in bodies)
     x = torch.rand(2, 3, 64, 128)
@@ -81,15 +83,38 @@ def test_deepened_transforms_reconstruct_exactly_like_the_original():
     with torch.no_grad():
         a, b = net(x, q), deep(x, q)
         # the new blocks compute something; only their closing conv (zero) keeps it out of the output
-        assert bodies[0].blocks(net.g_a[:6](x)).abs().sum() > 0
+        assert bodies[0].blocks(net.g_a[:body_input](x)).abs().sum() > 0
     assert torch.allclose(a["x_hat"], b["x_hat"], atol=1e-6)
     assert torch.allclose(a["likelihoods"]["y"], b["likelihoods"]["y"], atol=1e-6)
     # the closing convs get gradients, so training makes the bodies matter
-    fresh = grow_depth(CodecNet(**TINY), 1).train()
+    fresh = deepen(CodecNet(**TINY), 1).train()
     fresh(x, q)["x_hat"].pow(2).mean().backward()
     grads = [m.fuse.weight.grad for side in (fresh.g_a, fresh.g_s) for m in side if isinstance(m, ConvBody)]
     assert len(grads) == 2 and all(torch.isfinite(g).all() and g.abs().sum() > 0 for g in grads)
-    with pytest.raises(ValueError, match="already have 2 residual blocks"):
-        grow_depth(deep, 3)
+    with pytest.raises(ValueError, match=f"already have 2 residual blocks at {where} resolution"):
+        deepen(deep, 3)
     with pytest.raises(ValueError, match="can only add residual blocks"):
-        grow_depth(net, 0)
+        deepen(net, 0)
+
+
+def test_fine_bodies_join_a_model_that_already_has_coarse_ones():
+    """Growing both depths keeps every trained weight, the coarse body included, at its place in the chain."""
+    from restore.backbones.conv import ConvBody
+    from restore.codecs.grow import grow_depth, grow_fine
+
+    torch.manual_seed(3)
+    net = grow_depth(CodecNet(**TINY), 1)
+    with torch.no_grad():
+        for p in net.parameters():
+            p.add_(0.01 * torch.randn_like(p))
+    both = grow_fine(net.eval(), 1).eval()
+    assert both.arch_spec[1]["res_blocks"] == 1 and both.arch_spec[1]["fine_blocks"] == 1
+    kinds = [type(m).__name__ for m in both.g_a]
+    assert kinds == ["Conv2d", "GDN", "Conv2d", "GDN", "ConvBody", "Conv2d", "GDN", "ConvBody", "Conv2d"]
+    coarse_old = [m for m in net.g_s if isinstance(m, ConvBody)][0]
+    coarse_new = [m for m in both.g_s if isinstance(m, ConvBody)][0]     # the synthesis meets the coarse one first
+    assert torch.equal(coarse_old.fuse.weight, coarse_new.fuse.weight) and coarse_new.fuse.weight.abs().sum() > 0
+    x, q = torch.rand(1, 3, 64, 64), torch.tensor([2.0])
+    with torch.no_grad():
+        a, b = net(x, q)["x_hat"], both(x, q)["x_hat"]
+    assert torch.isfinite(a).all() and a.std() > 0 and torch.allclose(a, b, atol=1e-6)

@@ -62,11 +62,12 @@ def test_train_codec_exports_working_weights_and_continues(tmp_path, monkeypatch
     assert entry4.training["recipe"]["widened"] == f"channels 16 → 24 after {entry3.training['steps']} steps of codec-test"
     assert decode(encode(photo, quality=2)).to_array().shape == photo.shape
     # deepen the transforms with residual bodies that start as the identity
-    args5 = [a for a in args4 if a not in ("--channels", "24")] + ["--res-blocks", "1"]
+    # (at 1/8 and at 1/4 resolution, both in one run)
+    args5 = [a for a in args4 if a not in ("--channels", "24")] + ["--res-blocks", "1", "--fine-blocks", "2"]
     args5[args5.index(str(tmp_path / "wide.pt"))] = str(tmp_path / "deep.pt")
     assert main(args5) == 0, capsys.readouterr().err
     entry5 = Manifest(wdir).resolve("codec-test")[0]
-    assert entry5.kwargs["res_blocks"] == 1 and entry5.kwargs["channels"] == 24
+    assert entry5.kwargs["res_blocks"] == 1 and entry5.kwargs["fine_blocks"] == 2 and entry5.kwargs["channels"] == 24
     assert entry5.training["recipe"]["widened"] == \
-        f"residual blocks 0 → 1 after {entry4.training['steps']} steps of codec-test"
+        f"residual blocks 0 → 1, fine residual blocks 0 → 2 after {entry4.training['steps']} steps of codec-test"
     assert decode(encode(photo, quality=2)).to_array().shape == photo.shape
