@@ -173,7 +173,7 @@ CODEC_LIMITS = ("Variable-rate learned codec trained on the CPU for RGB photos (
 
 
 @train_group.command("codec")
-@budget_options("codec-hp-ld")
+@budget_options("codec-hp-lf")
 @click.option("--lambda", "lambdas", default=None,
               help="Comma-separated RD weights, one per quality level (default: the 8-level ladder).")
 @click.option("--transform", default="gdn", show_default=True)

@@ -49,17 +49,17 @@ def test_shipped_codec_quality_ladder(photo):
     assert psnr[0] > 24 and psnr[2] > 30 and bpp[2] < 4
 
 
-@pytest.mark.parametrize("previous", ["codec-hp-s", "codec-hp-m", "codec-hp-l", "codec-hp-l2"])
+@pytest.mark.parametrize("previous", ["codec-hp-s", "codec-hp-m", "codec-hp-l", "codec-hp-l2", "codec-hp-ld"])
 def test_files_of_the_previous_shipped_models_still_decode(photo, previous):
-    """The default codec changed (codec-hp-s → codec-hp-m → codec-hp-l → codec-hp-l2 → codec-hp-ld); files name
-    their model, so old ones decode."""
+    """The default codec changed (codec-hp-s → codec-hp-m → codec-hp-l → codec-hp-l2 → codec-hp-ld →
+    codec-hp-lf); files name their model, so old ones decode."""
     from restore.api import decode, encode, load
 
-    assert load("codec").entry.id == "codec-hp-ld"
+    assert load("codec").entry.id == "codec-hp-lf"
     img = photo[:64, :96]
     old = encode(img, quality=3, model=previous)
     new = encode(img, quality=3)
-    assert unpack(old)[0].model_id == previous and unpack(new)[0].model_id == "codec-hp-ld"
+    assert unpack(old)[0].model_id == previous and unpack(new)[0].model_id == "codec-hp-lf"
     assert torch.equal(decode(old).pixels, load(previous).decode(old).pixels)
     assert _psnr(decode(old).to_array(), img) > 26 and _psnr(decode(new).to_array(), img) > 26
 
