@@ -201,10 +201,15 @@ def uhd_run(src: Path, model: str) -> list[list]:
 
 # -- report -----------------------------------------------------------------------------------------------------
 def report(curves: list[Curve], n_images: int, uhd: list[list], seams: list[list], command: str,
-           plot: Path) -> str:
+           plot: Path, model: str) -> str:
     mine = next(c for c in curves if c.name == OURS)
     others = [c for c in curves if c.name != OURS]
+    from restore.weights import Manifest
+
+    entry, _ = Manifest().resolve(model)
     lines = [f"Kodak24 ({n_images} images), {machine_line()}. Command: `{command}`", "",
+             f"Model `{entry.id}` ({entry.training.get('steps', 0)} steps, "
+             f"{entry.training.get('cpu_minutes', 0):.0f} CPU-minutes of training).", "",
              f"RD curves: [{plot.relative_to(ROOT)}]({plot.relative_to(ROOT)})", "",
              "**BD-rate of ours against each codec** (negative = we need fewer bits for the same quality; "
              "PCHIP, overlapping range):", ""]
@@ -302,7 +307,7 @@ def main(argv: list[str] | None = None) -> None:
     uhd = [] if args.skip_uhd else uhd_run(paths[-1], args.model)
     command = "python -m benchmarks.codec " + " ".join(argv if argv is not None else sys.argv[1:])
     plot = RESULTS / "codec_rd.png"
-    body = report(curves, len(images), uhd, seams, command.strip(), plot)
+    body = report(curves, len(images), uhd, seams, command.strip(), plot, args.model)
     print(body)
     if not args.no_write:
         plot_curves(curves, plot)
