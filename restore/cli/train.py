@@ -167,9 +167,9 @@ def train_sr_any_command(minutes, total_minutes, model_id, init, from_sr, body, 
 
 
 CODEC_LIMITS = ("Variable-rate learned codec trained on the CPU for RGB photos (MSE). On Kodak its qualities 1-8 "
-                "span about 0.25-1.6 bpp (measured in BENCHMARKS.md); fractional qualities interpolate. Against WebP it "
-                "still needs more bits at its lowest and highest qualities (BENCHMARKS.md). Alpha is kept losslessly in a separate stream; "
-                "16-bit images are coded at 8-bit precision.")
+                "span about 0.25-1.6 bpp (measured in BENCHMARKS.md); fractional qualities interpolate. Against "
+                "WebP it still needs more bits at its lowest and highest qualities (BENCHMARKS.md). Alpha is kept "
+                "losslessly in a separate stream; 16-bit images are coded at 8-bit precision.")
 
 
 @train_group.command("codec")
