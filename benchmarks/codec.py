@@ -28,6 +28,7 @@ import torch
 
 from benchmarks.common import ROOT, bench_images, machine_line, table, timed_cli, write_section
 from restore.metrics import bd_rate, bpp, ms_ssim, psnr
+from restore.weights import Manifest
 
 RESULTS = ROOT / "benchmarks" / "results"
 OURS = "restore (ours)"
@@ -204,8 +205,6 @@ def report(curves: list[Curve], n_images: int, uhd: list[list], seams: list[list
            plot: Path, model: str) -> str:
     mine = next(c for c in curves if c.name == OURS)
     others = [c for c in curves if c.name != OURS]
-    from restore.weights import Manifest
-
     entry, _ = Manifest().resolve(model)
     lines = [f"Kodak24 ({n_images} images), {machine_line()}. Command: `{command}`", "",
              f"Model `{entry.id}` ({entry.training.get('steps', 0)} steps, "
@@ -268,8 +267,6 @@ def plot_curves(curves: list[Curve], path: Path) -> None:
 
 def record_metrics(model: str, curves: list[Curve]) -> None:
     """Store the Kodak24 points and BD-rates in the model's manifest entry (shown by ``restore models``)."""
-    from restore.weights import Manifest
-
     man = Manifest()
     entry, _ = man.resolve(model)
     mine = next(c for c in curves if c.name == OURS)

@@ -90,7 +90,7 @@ def grow_channels(net: CodecNet, channels: int) -> CodecNet:
     old = spec["channels"]
     if channels <= old:
         raise ValueError(f"can only widen the transforms (they have {old} channels, asked for {channels})")
-    if spec.get("res_blocks"):
+    if any(isinstance(m, ConvBody) for side in (net.g_a, net.g_s) for m in side):    # at either resolution
         raise ValueError("widening transforms with residual blocks is not supported")
     grown = _rebuilt(net, channels=channels)
     grown_state = grown.state_dict()

@@ -9,12 +9,19 @@ from restore.codecs.model import CodecNet
 from tinycodec import TINY
 
 
+def _jitter(net: CodecNet, scale: float, positive: bool = False) -> CodecNet:
+    """``net`` with noise added to every parameter (non-trivial weights everywhere, gains included);
+    ``positive`` keeps GDN's reparametrised weights valid."""
+    with torch.no_grad():
+        for p in net.parameters():
+            noise = torch.randn_like(p)
+            p.add_(scale * (noise.abs() if positive else noise))
+    return net
+
+
 def test_grown_codec_reconstructs_exactly_like_the_original():
     torch.manual_seed(0)
-    net = CodecNet(**TINY).eval()
-    with torch.no_grad():               # non-trivial weights everywhere, gains included
-        for p in net.parameters():
-            p.add_(0.05 * torch.randn_like(p))
+    net = _jitter(CodecNet(**TINY), 0.05).eval()
     grown = grow_latent(net, 48).eval()
     assert grown.context.slices == (4, 4, 8, 16, 16) and grown.arch_spec[1]["latent"] == 48
     x = torch.rand(2, 3, 64, 128)
@@ -36,13 +43,10 @@ def test_grow_refuses_to_shrink():
 
 
 def test_widened_transforms_reconstruct_exactly_like_the_original():
-    from restore.codecs.grow import grow_channels
+    from restore.codecs.grow import grow_channels, grow_fine
 
     torch.manual_seed(1)
-    net = CodecNet(**TINY).eval()
-    with torch.no_grad():
-        for p in net.parameters():
-            p.add_(0.05 * torch.randn_like(p).abs())    # GDN's reparametrised weights must stay valid
+    net = _jitter(CodecNet(**TINY), 0.05, positive=True).eval()
     wide = TINY["channels"] + 8
     grown = grow_channels(net, wide).eval()
     assert grown.arch_spec[1]["channels"] == wide and grown.g_a[0].weight.shape[0] == wide
@@ -61,6 +65,8 @@ def test_widened_transforms_reconstruct_exactly_like_the_original():
     assert grown.g_s[-1].weight[TINY["channels"]:].abs().sum() == 0
     with pytest.raises(ValueError, match="can only widen the transforms"):
         grow_channels(grown, wide)
+    with pytest.raises(ValueError, match="widening transforms with residual blocks is not supported"):
+        grow_channels(grow_fine(net, 1), wide + 8)
 
 
 @pytest.mark.parametrize("key, where, body_input", [("res_blocks", "1/8", 6), ("fine_blocks", "1/4", 4)])
@@ -70,10 +76,7 @@ def test_deepened_transforms_reconstruct_exactly_like_the_original(key, where, b
 
     deepen = grow.grow_depth if key == "res_blocks" else grow.grow_fine
     torch.manual_seed(2)
-    net = CodecNet(**TINY).eval()
-    with torch.no_grad():
-        for p in net.parameters():
-            p.add_(0.05 * torch.randn_like(p).abs())
+    net = _jitter(CodecNet(**TINY), 0.05, positive=True).eval()
     deep = deepen(net, 2).eval()
     assert deep.arch_spec[1][key] == 2
     bodies = [m for side in (deep.g_a, deep.g_s) for m in side if isinstance(m, ConvBody)]
@@ -103,11 +106,8 @@ def test_fine_bodies_join_a_model_that_already_has_coarse_ones():
     from restore.codecs.grow import grow_depth, grow_fine
 
     torch.manual_seed(3)
-    net = grow_depth(CodecNet(**TINY), 1)
-    with torch.no_grad():
-        for p in net.parameters():
-            p.add_(0.01 * torch.randn_like(p))
-    both = grow_fine(net.eval(), 1).eval()
+    net = _jitter(grow_depth(CodecNet(**TINY), 1), 0.01).eval()
+    both = grow_fine(net, 1).eval()
     assert both.arch_spec[1]["res_blocks"] == 1 and both.arch_spec[1]["fine_blocks"] == 1
     kinds = [type(m).__name__ for m in both.g_a]
     assert kinds == ["Conv2d", "GDN", "Conv2d", "GDN", "ConvBody", "Conv2d", "GDN", "ConvBody", "Conv2d"]
