@@ -100,7 +100,7 @@ def classical() -> dict[str, tuple[Callable, Callable, list]]:
     out = {
         "JPEG 4:4:4": (*_pil("JPEG", "quality", subsampling=0), [5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95]),
         "JPEG 4:2:0": (*_pil("JPEG", "quality", subsampling=2), [5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95]),
-        "WebP": (*_pil("WEBP", "quality", method=6), [2, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95]),
+        "WebP": (*_pil("WEBP", "quality", method=6), [0, 2, 5, 10, 20, 30, 40, 50, 60, 70, 80, 85, 90, 95]),
         "AVIF": (*_pil("AVIF", "quality", speed=4), [10, 20, 30, 40, 50, 60, 70, 85]),
     }
     try:
@@ -133,11 +133,15 @@ def measure(name: str, encode: Callable, decode: Callable, settings: list, image
     return c
 
 
-def ours(model: str, qualities: list[float]) -> tuple[Callable, Callable, list]:
+def ours(model: str, qualities: list[float] | None) -> tuple[Callable, Callable, list]:
+    """Our encoder and decoder at ``qualities`` (default: every whole quality of the model)."""
     from restore.api import load
     from restore.io import Image
 
     codec = load(model)
+    if qualities is None:
+        low, high = codec.qualities
+        qualities = [float(q) for q in range(low, high + 1)]
     return (lambda arr, q: codec.encode(Image.from_array(arr), quality=q),
             lambda data: codec.decode(data).to_array(), qualities)
 
@@ -220,8 +224,9 @@ def report(curves: list[Curve], n_images: int, uhd: list[list], seams: list[list
             per_point.append("–" if math.isnan(r) else f"{(b / r - 1) * 100:+.0f}%")
         rows.append([c.name, f"{bd_rate(c.bpp, c.psnr, mine.bpp, mine.psnr):+.1f}%",
                      f"{bd_rate(c.bpp, _db(c.msssim), mine.bpp, _db(mine.msssim)):+.1f}%", " ".join(per_point)])
+    span = f"q{mine.settings[0]:g}→q{mine.settings[-1]:g}"
     lines += [table(["against", "BD-rate (PSNR)", "BD-rate (MS-SSIM)",
-                     "our rate vs theirs at each of our points, q1→q8 (– = outside their range)"], rows), ""]
+                     f"our rate vs theirs at each of our points, {span} (– = outside their range)"], rows), ""]
     lines += ["**Our points** (mean over images; seconds per image, 2 threads, default `--precision auto`):", ""]
     lines += [table(["quality", "bpp", "PSNR", "MS-SSIM", "encode s", "decode s"],
                     [[s, f"{b:.3f}", f"{p:.2f}", f"{m:.4f}", f"{e:.2f}", f"{d:.2f}"]
@@ -285,7 +290,7 @@ def record_metrics(model: str, curves: list[Curve]) -> None:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default="codec")
-    ap.add_argument("--qualities", default="1,2,3,4,5,6,7,8", help="our quality levels")
+    ap.add_argument("--qualities", default=None, help="our quality levels (default: every whole one)")
     ap.add_argument("--limit", type=int, default=0, help="only the first N images")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--skip-uhd", action="store_true")
@@ -296,7 +301,7 @@ def main(argv: list[str] | None = None) -> None:
 
     paths = bench_images("Kodak24")[:args.limit or None]
     images = [np.asarray(P.open(p).convert("RGB")) for p in paths]
-    qualities = [float(q) for q in args.qualities.split(",")]
+    qualities = [float(q) for q in args.qualities.split(",")] if args.qualities else None
     curves = [measure(OURS, *ours(args.model, qualities), images)]
     for name, (enc, dec, settings) in classical().items():
         curves.append(measure(name, enc, dec, settings, images))

@@ -28,7 +28,7 @@ def transform_ceiling(net, crops: list[torch.Tensor]) -> list[list]:
     from restore.train.codec import rd_loss
 
     rows = []
-    for q in range(1, net.levels + 1):
+    for q in range(net.first_quality, net.max_quality + 1):
         gain, inv = net.gains(q)
         bpp = rounded = cont = 0.0
         for x in crops:

@@ -212,9 +212,9 @@ def encode(img: Any, quality: float = 4.0, target_bpp: Optional[float] = None, m
            tile: int = 1024, overlap: int = 16, precision: str = "auto") -> bytes:
     """Compress an image-like input with the learned codec; returns the ``.rst`` file's bytes.
 
-    ``quality`` runs from 1 (smallest) to the model's level count (8), fractions allowed; ``target_bpp``
-    instead searches the highest quality that fits that many bits per pixel. ``precision`` applies to the
-    analysis transform only (the entropy model is always exact fixed point).
+    ``quality`` runs from the model's lowest (0 for the default model) to its highest (8), fractions allowed;
+    ``target_bpp`` instead searches the highest quality that fits that many bits per pixel. ``precision``
+    applies to the analysis transform only (the entropy model is always exact fixed point).
     """
     image, _ = to_image(img)
     codec = load(model or DEFAULT_CODEC, precision=precision)

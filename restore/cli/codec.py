@@ -15,7 +15,7 @@ CODEC_EXT = ".rst"
 @cli.command("encode")
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("-q", "--quality", type=float, default=4.0, show_default=True,
-              help="1 (smallest) to 8 (best); fractions allowed.")
+              help="The model's lowest (0 for the default model) to highest (8) quality; fractions allowed.")
 @click.option("--target-bpp", type=float, default=None,
               help="Instead of -q: the highest quality whose file fits this many bits per pixel.")
 @click.option("-m", "--model", default="codec", show_default=True, help="Codec model id or alias.")

@@ -166,16 +166,18 @@ def train_sr_any_command(minutes, total_minutes, model_id, init, from_sr, body, 
                     root=root, prior=prior, net=net, aliases=["sr-any"], notes=SR_ANY_LIMITS, recipe_extra=notes)
 
 
-CODEC_LIMITS = ("Variable-rate learned codec trained on the CPU for RGB photos (MSE). On Kodak its qualities 1-8 "
-                "span about 0.25-1.6 bpp (measured in BENCHMARKS.md); fractional qualities interpolate. Against "
+CODEC_LIMITS = ("Variable-rate learned codec trained on the CPU for RGB photos (MSE). On Kodak its qualities 0-8 "
+                "span about 0.1-1.55 bpp (measured in BENCHMARKS.md); fractional qualities interpolate. Against "
                 "WebP it still needs more bits at its lowest and highest qualities (BENCHMARKS.md). Alpha is kept "
                 "losslessly in a separate stream; 16-bit images are coded at 8-bit precision.")
 
 
 @train_group.command("codec")
-@budget_options("codec-hp-lf")
+@budget_options("codec-hp-lf2")
 @click.option("--lambda", "lambdas", default=None,
-              help="Comma-separated RD weights, one per quality level (default: the 8-level ladder).")
+              help="Comma-separated RD weights, one per quality level (default: the 8-level ladder). With "
+                   "--init: as many values as the model has levels re-target them; its ladder with values added "
+                   "below or above adds levels (qualities 0, -1, … below 1).")
 @click.option("--transform", default="gdn", show_default=True)
 @click.option("--channels", type=int, default=None,
               help="Hidden channels of the transforms [default: 96]. With --init, a larger value widens them.")
@@ -201,17 +203,22 @@ def train_codec_command(minutes, total_minutes, model_id, init, lambdas, transfo
 
     if patch % 64:
         raise click.UsageError("--patch must be a multiple of 64")
-    lam = tuple(float(v) for v in lambdas.split(",")) if lambdas else LAMBDAS
+    try:
+        lam = tuple(float(v) for v in lambdas.split(",")) if lambdas else LAMBDAS
+    except ValueError:
+        raise click.UsageError(f"--lambda must be comma-separated numbers, not {lambdas!r}") from None
     dirs, root, prior, net = _start(data, weights_dir, init)
     widened: dict[str, str] = {}
     if net is not None:
-        from restore.codecs.grow import grow_channels, grow_depth, grow_fine, grow_latent
+        from restore.codecs.grow import grow_channels, grow_depth, grow_fine, grow_latent, grow_levels
 
         steps = f"after {prior.training.get('steps', 0)} steps of {prior.id}"
         grows = [("latent", latent, net.context.channels, grow_latent),
                  ("channels", channels, net.arch_spec[1]["channels"], grow_channels),
                  ("residual blocks", res_blocks, net.arch_spec[1].get("res_blocks", 0), grow_depth),
                  ("fine residual blocks", fine_blocks, net.arch_spec[1].get("fine_blocks", 0), grow_fine)]
+        if lambdas and len(lam) != net.levels:        # levels added below or above the trained ones
+            grows.append(("quality levels", lam, net.lambdas, grow_levels))
         notes = []
         for name, want, have, grow in grows:
             if want is None or want == have:
@@ -220,9 +227,14 @@ def train_codec_command(minutes, total_minutes, model_id, init, lambdas, transfo
                 net = grow(net, want).train()
             except ValueError as exc:
                 raise click.UsageError(str(exc)) from None
-            notes.append(f"{name} {have} → {want}")
+            notes.append(f"{name} {_short(have)} → {_short(want)}")
         if notes:
             widened["widened"] = f"{', '.join(notes)} {steps}"
+        if lambdas and len(lam) == net.levels:
+            # re-target the levels (e.g. a lower λ for quality 1); the gain vectors keep training
+            net.lambdas = lam
+            net.arch_spec[1]["lambdas"] = list(lam)
+        lam = net.lambdas
         prior.kwargs = dict(net.arch_spec[1])
     latent = latent or 128
     channels = channels or 96
@@ -232,18 +244,17 @@ def train_codec_command(minutes, total_minutes, model_id, init, lambdas, transfo
     if prior is not None:      # the architecture is the prior's
         arch = {k: prior.kwargs.get(k, 0) for k in (*arch, "z_channels")}
         arch["slices"] = tuple(arch["slices"])
-        if lambdas:       # re-target the levels (e.g. a lower λ for quality 1); the gain vectors keep training
-            if len(lam) != net.levels:
-                raise click.UsageError(f"--lambda needs {net.levels} values, one per quality level of {init}")
-            net.lambdas = lam
-            net.arch_spec[1]["lambdas"] = list(lam)
-        else:
-            lam = net.lambdas
+        arch["first_quality"] = prior.kwargs.get("first_quality", 1)
     recipe = CodecRecipe(**arch, lambdas=lam, batch=batch, patch=patch, balance_levels=balance_levels)
     _fit_and_export(train_codec, recipe, task="codec", model_id=model_id, minutes=minutes,
                     total_minutes=total_minutes, lr=lr, precision=precision, threads=threads, ckpt=ckpt, dirs=dirs,
                     root=root, prior=prior, net=net, aliases=["codec"], notes=CODEC_LIMITS, recipe_extra=widened,
                     warmup_steps=500, finalize=lambda m: m.eval().bake())
+
+
+def _short(value) -> str:
+    """A growth note's value: a number, or a ladder of RD weights."""
+    return ",".join(f"{v:g}" for v in value) if isinstance(value, (tuple, list)) else str(value)
 
 
 def _train_task(kind: str, train_name: str, *, body: str, channels: int, blocks: int, patch: int, minutes: float,

@@ -102,8 +102,9 @@ class LearnedCodec:
         return bytes.fromhex(self.entry.sha256[:16])
 
     @property
-    def levels(self) -> int:
-        return self.net.levels
+    def qualities(self) -> tuple[int, int]:
+        """(lowest, highest) quality of the model; fractions in between interpolate."""
+        return self.net.first_quality, self.net.max_quality
 
     # -- encode -----------------------------------------------------------------------------------------------
     def _tiles(self, img: Image, quality: float, tile: int, overlap: int,
@@ -136,7 +137,7 @@ class LearnedCodec:
     def encode(self, img: Image, quality: float = 4.0, target_bpp: Optional[float] = None,
                tile: int = DEFAULT_TILE, overlap: int = DEFAULT_OVERLAP,
                progress: Optional[Callable[[int, int], None]] = None) -> bytes:
-        """Compress ``img`` at ``quality`` (1…levels) or, with ``target_bpp``, at the highest quality whose
+        """Compress ``img`` at ``quality`` (see :attr:`qualities`) or, with ``target_bpp``, at the highest quality whose
         whole file (headers and metadata included) fits in ``target_bpp`` bits per pixel.
 
         Images larger than ``tile`` are cut into independent tiles that each code ``overlap`` extra pixels
@@ -158,14 +159,14 @@ class LearnedCodec:
             return pack(h, *extras, tiles)
 
         if target_bpp is None:
-            q = f32(float(quality))
-            if not 1 <= q <= self.levels:
-                raise ValueError(f"quality must be between 1 and {self.levels}, not {quality}")
+            q, (low, high) = f32(float(quality)), self.qualities
+            if not low <= q <= high:
+                raise ValueError(f"quality must be between {low} and {high}, not {quality}")
             return run(q)
         if target_bpp <= 0:
             raise ValueError("target bpp must be positive")
         budget = target_bpp * img.width * img.height / 8
-        lo, hi = 1.0, float(self.levels)
+        lo, hi = (float(q) for q in self.qualities)
         best = run(hi)
         if len(best) <= budget:
             return best
@@ -186,8 +187,9 @@ class LearnedCodec:
         if h.model_id != self.id or h.weights != self.weights_prefix:
             raise CodecFormatError(f"file was coded with {h.model_id} weights {h.weights.hex()}, "
                                    f"not {self.id} {self.weights_prefix.hex()}")
-        if not 1 <= h.quality <= self.levels:
-            raise CodecFormatError(f"quality {h.quality} is outside this model's range 1-{self.levels}")
+        low, high = self.qualities
+        if not low <= h.quality <= high:
+            raise CodecFormatError(f"quality {h.quality} is outside this model's range {low}-{high}")
 
     def decode(self, data: bytes, region: Optional[tuple[int, int, int, int]] = None,
                progress: Optional[Callable[[int, int], None]] = None) -> Image:

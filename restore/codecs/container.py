@@ -8,7 +8,7 @@ Layout (all integers big-endian)::
     header body:
       model_id     u8 length + UTF-8 (stable manifest id, e.g. "codec-hp-s")
       weights      8 bytes   first 8 bytes of the weights file's sha256
-      quality      f32       1.0 … levels (fractional allowed)
+      quality      f32       the model's lowest … highest quality (fractional allowed)
       width        u32
       height       u32
       channels     u8        1 (gray) or 3 (RGB)

@@ -8,8 +8,11 @@ the new channels carry signal (and their readers get gradients) from the first s
 ``grow_latent`` widens the latent (one extra channel slice, coded last); ``grow_channels`` widens the hidden
 layers of the analysis and synthesis transforms; ``grow_depth`` and ``grow_fine`` deepen them with residual
 bodies (at 1/8 and 1/4 resolution) whose output conv starts at zero, so each body starts as the identity.
+``grow_levels`` adds quality levels below or above the trained ones (the old qualities code exactly as before).
 """
 from __future__ import annotations
+
+import math
 
 import torch
 import torch.nn as nn
@@ -17,7 +20,7 @@ import torch.nn as nn
 from restore.backbones.conv import ConvBody
 from restore.codecs.model import CodecNet
 
-__all__ = ["grow_channels", "grow_depth", "grow_fine", "grow_latent"]
+__all__ = ["grow_channels", "grow_depth", "grow_fine", "grow_latent", "grow_levels"]
 
 
 def _rebuilt(net: CodecNet, **changes) -> CodecNet:
@@ -68,6 +71,41 @@ def grow_latent(net: CodecNet, latent: int) -> CodecNet:
             target[:, old:] = value.mean(1, keepdim=True)
         else:                               # same shape, or widened outputs (the new rows keep their init)
             _paste(target, value)
+    grown.load_state_dict(state)
+    return grown
+
+
+def _extrapolate(log_gain: torch.Tensor, old: torch.Tensor, new: torch.Tensor) -> torch.Tensor:
+    """Each channel's least-squares line of log-gain over log λ (rows of ``log_gain`` at ``old``), read at ``new``."""
+    x, xn = old.log(), new.log()
+    xc = x - x.mean()
+    slope = (xc[:, None] * (log_gain - log_gain.mean(0))).sum(0) / xc.pow(2).sum()
+    return log_gain.mean(0) + (xn - x.mean())[:, None] * slope
+
+
+@torch.no_grad()
+def grow_levels(net: CodecNet, lambdas: tuple[float, ...]) -> CodecNet:
+    """A copy of ``net`` with the quality levels of ``lambdas``, which must hold ``net``'s ladder as one run
+    with new values below and/or above it. Old levels keep their gains and their quality numbers (levels added
+    below get ``first_quality`` 0, -1, …); a new level's gains start on each channel's line of log-gain over
+    log λ fitted to the old levels, so it starts near the rate its λ asks for."""
+    old, new = tuple(net.lambdas), tuple(float(v) for v in lambdas)
+    if any(b <= a for a, b in zip(new, new[1:])):
+        raise ValueError("the RD weights of the levels must increase")
+    at = next((i for i in range(len(new) - len(old) + 1)
+               if all(math.isclose(a, b, rel_tol=1e-6) for a, b in zip(new[i:i + len(old)], old))), None)
+    if at is None or len(new) == len(old):
+        raise ValueError(f"new levels must extend the model's ladder {','.join(f'{v:g}' for v in old)} below or "
+                         "above it")
+    new = new[:at] + old + new[at + len(old):]        # the old values exactly
+    grown = _rebuilt(net, lambdas=new, first_quality=net.first_quality - at)
+    state = grown.state_dict()
+    for key, value in net.state_dict().items():
+        if key in ("log_gain", "log_inv_gain"):
+            state[key] = _extrapolate(value, torch.tensor(old), torch.tensor(new))
+            state[key][at:at + len(old)] = value
+        else:
+            state[key] = value.clone()
     grown.load_state_dict(state)
     return grown
 

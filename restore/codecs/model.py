@@ -34,7 +34,7 @@ class CodecNet(nn.Module):
     def __init__(self, transform: str = "gdn", channels: int = 96, latent: int = 128,
                  slices: tuple[int, ...] = (16, 16, 32, 64), hyper_channels: int = 96, z_channels: int = 64,
                  lambdas: tuple[float, ...] = LAMBDAS, res_blocks: int = 0, context_hidden: int = 160,
-                 fine_blocks: int = 0):
+                 fine_blocks: int = 0, first_quality: int = 1):
         super().__init__()
         if sum(slices) != latent:
             raise ValueError(f"slices {slices} must add up to latent={latent}")
@@ -44,6 +44,9 @@ class CodecNet(nn.Module):
                                     "context_hidden": context_hidden})
         if fine_blocks:       # recorded only when used, so older models' specs read as before
             self.arch_spec[1]["fine_blocks"] = fine_blocks
+        if first_quality != 1:
+            self.arch_spec[1]["first_quality"] = first_quality
+        self.first_quality = first_quality
         self.g_a, self.g_s = analysis_synthesis(transform, channels=channels, latent=latent, res_blocks=res_blocks,
                                                 fine_blocks=fine_blocks)
         self.hyper = Hyperprior(latent, hyper_channels, z_channels, latent)
@@ -59,11 +62,19 @@ class CodecNet(nn.Module):
     def levels(self) -> int:
         return len(self.lambdas)
 
+    @property
+    def max_quality(self) -> int:
+        """The highest quality: level ``levels - 1``. Qualities run from ``first_quality`` (1 unless levels were
+        added below a trained model's, which keeps the numbers its qualities already had) to this."""
+        return self.first_quality + self.levels - 1
+
     def gains(self, quality: torch.Tensor | float) -> tuple[torch.Tensor, torch.Tensor]:
-        """(gain, inverse gain) as B×M×1×1 for qualities in [1, levels] (fractional values interpolate)."""
-        q = torch.as_tensor(quality, dtype=torch.float32, device=self.log_gain.device).reshape(-1) - 1
+        """(gain, inverse gain) as B×M×1×1 for qualities from ``first_quality`` to ``max_quality`` (fractional
+        values interpolate)."""
+        q = torch.as_tensor(quality, dtype=torch.float32, device=self.log_gain.device).reshape(-1) \
+            - self.first_quality
         if bool((q < 0).any()) or bool((q > self.levels - 1).any()):
-            raise ValueError(f"quality must be between 1 and {self.levels}")
+            raise ValueError(f"quality must be between {self.first_quality} and {self.max_quality}")
         lo = q.floor().long().clamp(max=self.levels - 2)
         t = (q - lo.float()).view(-1, 1)
         g = (1 - t) * self.log_gain[lo] + t * self.log_gain[lo + 1]

@@ -27,6 +27,7 @@ class CodecRecipe:
     res_blocks: int = 0
     fine_blocks: int = 0
     lambdas: tuple[float, ...] = LAMBDAS
+    first_quality: int = 1             # the quality number of the first level (below 1 after grow_levels)
     batch: int = 8
     patch: int = 128
     balance_levels: bool = False       # LevelBalance: every quality level moves the shared weights equally
@@ -37,7 +38,7 @@ class CodecRecipe:
         return {"transform": self.transform, "channels": self.channels, "latent": self.latent,
                 "slices": tuple(self.slices), "hyper_channels": self.hyper_channels, "z_channels": self.z_channels,
                 "lambdas": tuple(self.lambdas), "res_blocks": self.res_blocks,
-                "fine_blocks": self.fine_blocks}
+                "fine_blocks": self.fine_blocks, "first_quality": self.first_quality}
 
 
 def rd_terms(out: dict, x: torch.Tensor, lambdas: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -113,10 +114,12 @@ def train_codec(recipe: CodecRecipe, cfg: TrainConfig, dirs: list[Path], ckpt: P
         level = torch.randint(0, levels, (recipe.batch,))
         if cfg.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
-        losses, _, _ = rd_terms(m(x, level.float() + 1), x, lambdas[level])
+        losses, _, _ = rd_terms(m(x, level.float() + recipe.first_quality), x, lambdas[level])
         return balance(losses, level) if balance else losses.mean()
 
-    val_levels = tuple(sorted({min(q, levels) for q in recipe.val_levels}))
+    # the recipe's levels that the model has, and always its lowest and highest
+    low, high = recipe.first_quality, recipe.first_quality + levels - 1
+    val_levels = tuple(sorted({q for q in recipe.val_levels if low <= q <= high} | {low, high}))
 
     def val_fn(m: nn.Module) -> dict:
         return validate_codec(m, val, val_levels)

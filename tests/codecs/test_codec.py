@@ -49,19 +49,34 @@ def test_shipped_codec_quality_ladder(photo):
     assert psnr[0] > 24 and psnr[2] > 30 and bpp[2] < 4
 
 
-@pytest.mark.parametrize("previous", ["codec-hp-s", "codec-hp-m", "codec-hp-l", "codec-hp-l2", "codec-hp-ld"])
+@pytest.mark.parametrize("previous", ["codec-hp-s", "codec-hp-m", "codec-hp-l", "codec-hp-l2", "codec-hp-ld",
+                                      "codec-hp-lf"])
 def test_files_of_the_previous_shipped_models_still_decode(photo, previous):
     """The default codec changed (codec-hp-s → codec-hp-m → codec-hp-l → codec-hp-l2 → codec-hp-ld →
-    codec-hp-lf); files name their model, so old ones decode."""
+    codec-hp-lf → codec-hp-lf2); files name their model, so old ones decode."""
     from restore.api import decode, encode, load
 
-    assert load("codec").entry.id == "codec-hp-lf"
+    assert load("codec").entry.id == "codec-hp-lf2"
     img = photo[:64, :96]
     old = encode(img, quality=3, model=previous)
     new = encode(img, quality=3)
-    assert unpack(old)[0].model_id == previous and unpack(new)[0].model_id == "codec-hp-lf"
+    assert unpack(old)[0].model_id == previous and unpack(new)[0].model_id == "codec-hp-lf2"
     assert torch.equal(decode(old).pixels, load(previous).decode(old).pixels)
     assert _psnr(decode(old).to_array(), img) > 26 and _psnr(decode(new).to_array(), img) > 26
+
+
+def test_the_default_model_has_a_quality_below_1(photo):
+    """codec-hp-lf2 added quality 0 (about 0.1 bpp on Kodak) below codec-hp-lf's qualities 1-8."""
+    from restore.api import decode, encode, load
+
+    assert load("codec").qualities == (0, 8)
+    img = photo[:128, :128]
+    files = [encode(img, quality=q) for q in (0, 0.5, 1)]
+    assert len(files[0]) < len(files[1]) < len(files[2])
+    assert [unpack(f)[0].quality for f in files] == [0, 0.5, 1]
+    assert _psnr(decode(files[0]).to_array(), img) > 20
+    with pytest.raises(ValueError, match="quality must be between 0 and 8, not -1"):
+        encode(img, quality=-1)
 
 
 def test_tiles_and_region_decode(tiny_codec, photo):

@@ -1,10 +1,12 @@
 """Widening a codec's latent keeps what the trained model computes and adds one slice."""
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 
-from restore.codecs.grow import grow_latent
+from restore.codecs.grow import grow_latent, grow_levels
 from restore.codecs.model import CodecNet
 from tinycodec import TINY
 
@@ -118,3 +120,34 @@ def test_fine_bodies_join_a_model_that_already_has_coarse_ones():
     with torch.no_grad():
         a, b = net(x, q)["x_hat"], both(x, q)["x_hat"]
     assert torch.isfinite(a).all() and a.std() > 0 and torch.allclose(a, b, atol=1e-6)
+
+
+def test_added_levels_keep_the_old_qualities_and_extend_the_gain_lines():
+    torch.manual_seed(0)
+    net = _jitter(CodecNet(**TINY), 0.05).eval()
+    grown = grow_levels(net, (0.0005,) + TINY["lambdas"] + (0.2,)).eval()
+    assert (grown.first_quality, grown.max_quality, grown.levels) == (0, 4, 5)
+    assert grown.arch_spec[1]["first_quality"] == 0 and grown.arch_spec[1]["lambdas"][1:4] == list(TINY["lambdas"])
+    x = torch.rand(3, 3, 64, 64)
+    q = torch.tensor([1.0, 2.5, 3.0])            # old qualities keep their numbers and code exactly as before
+    with torch.no_grad():
+        a, b = net(x, q), grown(x, q)
+    assert torch.allclose(a["x_hat"], b["x_hat"], atol=1e-6)
+    for key in ("y", "z"):
+        assert torch.allclose(a["likelihoods"][key], b["likelihoods"][key], atol=1e-6)
+    with pytest.raises(ValueError, match="between 0 and 4"):
+        grown.gains(-0.5)
+    # an untrained model's gains follow 0.5·log λ exactly, so the new levels land on that line
+    fresh = grow_levels(CodecNet(**TINY), (0.0005,) + TINY["lambdas"] + (0.2,))
+    mid = math.log(TINY["lambdas"][1])
+    for row, lam in ((0, 0.0005), (4, 0.2)):
+        assert torch.allclose(fresh.log_gain[row], torch.full((32,), 0.5 * (math.log(lam) - mid)), atol=1e-5)
+        assert torch.allclose(fresh.log_inv_gain[row], -fresh.log_gain[row], atol=1e-5)
+
+
+@pytest.mark.parametrize("lambdas, message", [((0.0005, 0.002, 0.05), "must extend the model's ladder"),
+                                              ((0.002, 0.01), "must extend the model's ladder"),
+                                              ((0.0005, 0.0001, 0.002, 0.01, 0.05), "must increase")])
+def test_added_levels_must_extend_the_ladder(lambdas, message):
+    with pytest.raises(ValueError, match=message):
+        grow_levels(CodecNet(**TINY), lambdas)

@@ -1,6 +1,8 @@
 """``restore train codec``: a short run exports baked weights that encode and decode, then continues."""
 from __future__ import annotations
 
+import pytest
+
 from restore.cli import main
 from restore.weights import Manifest
 
@@ -37,7 +39,10 @@ def test_train_codec_exports_working_weights_and_continues(tmp_path, monkeypatch
     bad = args2[:]
     bad[bad.index("0.002,0.02,0.1")] = "0.002,0.02"
     assert main([str(a) for a in bad]) != 0
-    assert "--lambda needs 3 values" in capsys.readouterr().err
+    assert "new levels must extend the model's ladder 0.002,0.02,0.1" in capsys.readouterr().err
+    bad[bad.index("0.002,0.02")] = "0.002,x"
+    assert main([str(a) for a in bad]) != 0
+    assert "--lambda must be comma-separated numbers" in capsys.readouterr().err
     # widen the latent of the trained model: one more slice, same architecture otherwise
     args3 = [str(a) for a in args2 if a != "32"]
     args3[args3.index("--latent") + 1:args3.index("--latent") + 1] = ["48"]
@@ -71,3 +76,16 @@ def test_train_codec_exports_working_weights_and_continues(tmp_path, monkeypatch
     assert entry5.training["recipe"]["widened"] == \
         f"residual blocks 0 → 1, fine residual blocks 0 → 2 after {entry4.training['steps']} steps of codec-test"
     assert decode(encode(photo, quality=2)).to_array().shape == photo.shape
+    # a level below quality 1 (quality 0): the old qualities keep their numbers
+    args6 = args5[:-4]           # without --res-blocks 1 --fine-blocks 2: the model has them now
+    args6[args6.index("0.002,0.02,0.1")] = "0.0005,0.002,0.02,0.1"
+    args6[args6.index(str(tmp_path / "deep.pt"))] = str(tmp_path / "levels.pt")
+    assert main(args6) == 0, capsys.readouterr().err
+    entry6 = Manifest(wdir).resolve("codec-test")[0]
+    assert entry6.kwargs["first_quality"] == 0 and entry6.kwargs["lambdas"] == [0.0005, 0.002, 0.02, 0.1]
+    assert entry6.training["recipe"]["widened"] == \
+        f"quality levels 0.002,0.02,0.1 → 0.0005,0.002,0.02,0.1 after {entry5.training['steps']} steps of codec-test"
+    assert {"val_q0_bpp", "val_q1_bpp", "val_q3_bpp"} <= set(entry6.training["validation"])
+    assert decode(encode(photo, quality=0)).to_array().shape == photo.shape
+    with pytest.raises(ValueError, match="quality must be between 0 and 3, not -0.5"):
+        encode(photo, quality=-0.5)
