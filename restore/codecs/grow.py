@@ -90,6 +90,8 @@ def grow_levels(net: CodecNet, lambdas: tuple[float, ...]) -> CodecNet:
     below get ``first_quality`` 0, -1, …); a new level's gains start on each channel's line of log-gain over
     log λ fitted to the old levels, so it starts near the rate its λ asks for."""
     old, new = tuple(net.lambdas), tuple(float(v) for v in lambdas)
+    if len(old) < 2:
+        raise ValueError("adding levels needs a model with at least 2 (their gains set the line to extend)")
     if any(b <= a for a, b in zip(new, new[1:])):
         raise ValueError("the RD weights of the levels must increase")
     at = next((i for i in range(len(new) - len(old) + 1)

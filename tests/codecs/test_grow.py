@@ -151,3 +151,8 @@ def test_added_levels_keep_the_old_qualities_and_extend_the_gain_lines():
 def test_added_levels_must_extend_the_ladder(lambdas, message):
     with pytest.raises(ValueError, match=message):
         grow_levels(CodecNet(**TINY), lambdas)
+
+
+def test_added_levels_need_two_trained_ones_to_extend():
+    with pytest.raises(ValueError, match="at least 2"):
+        grow_levels(CodecNet(**{**TINY, "lambdas": (0.01,)}), (0.002, 0.01))
