@@ -217,7 +217,8 @@ def train_codec_command(minutes, total_minutes, model_id, init, lambdas, transfo
                  ("channels", channels, net.arch_spec[1]["channels"], grow_channels),
                  ("residual blocks", res_blocks, net.arch_spec[1].get("res_blocks", 0), grow_depth),
                  ("fine residual blocks", fine_blocks, net.arch_spec[1].get("fine_blocks", 0), grow_fine)]
-        if lambdas and len(lam) != net.levels:        # levels added below or above the trained ones
+        retarget = bool(lambdas) and len(lam) == net.levels
+        if lambdas and not retarget:        # levels added below or above the trained ones
             grows.append(("quality levels", lam, net.lambdas, grow_levels))
         notes = []
         for name, want, have, grow in grows:
@@ -230,7 +231,7 @@ def train_codec_command(minutes, total_minutes, model_id, init, lambdas, transfo
             notes.append(f"{name} {_short(have)} → {_short(want)}")
         if notes:
             widened["widened"] = f"{', '.join(notes)} {steps}"
-        if lambdas and len(lam) == net.levels:
+        if retarget:
             # re-target the levels (e.g. a lower λ for quality 1); the gain vectors keep training
             net.lambdas = lam
             net.arch_spec[1]["lambdas"] = list(lam)

@@ -108,17 +108,17 @@ def train_codec(recipe: CodecRecipe, cfg: TrainConfig, dirs: list[Path], ckpt: P
     lambdas = torch.tensor(recipe.lambdas)
     levels = len(recipe.lambdas)
     balance = LevelBalance(levels) if recipe.balance_levels else None
+    low, high = model.first_quality, model.max_quality     # quality numbers of the first and last level
 
     def step(m: nn.Module, i: int) -> torch.Tensor:
         x = data.batch(recipe.batch, recipe.patch)
         level = torch.randint(0, levels, (recipe.batch,))
         if cfg.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
-        losses, _, _ = rd_terms(m(x, level.float() + recipe.first_quality), x, lambdas[level])
+        losses, _, _ = rd_terms(m(x, level.float() + low), x, lambdas[level])
         return balance(losses, level) if balance else losses.mean()
 
     # the recipe's levels that the model has, and always its lowest and highest
-    low, high = recipe.first_quality, recipe.first_quality + levels - 1
     val_levels = tuple(sorted({q for q in recipe.val_levels if low <= q <= high} | {low, high}))
 
     def val_fn(m: nn.Module) -> dict:
