@@ -191,15 +191,18 @@ CODEC_LIMITS = ("Variable-rate learned codec trained on the CPU for RGB photos (
 @click.option("--batch", type=int, default=8, show_default=True)
 @click.option("--patch", type=int, default=128, show_default=True, help="Crop side (a multiple of 64).")
 @click.option("--lr", type=float, default=6e-4, show_default=True)
+@click.option("--level-weights", default=None,
+              help="Comma-separated relative frequencies with which training draws each quality level, lowest "
+                   "first [default: all equal].")
 @click.option("--balance-levels", is_flag=True,
               help="Weight each quality level's loss by its running mean so every level counts equally.")
 @run_options
 def train_codec_command(minutes, total_minutes, model_id, init, lambdas, transform, channels, latent, res_blocks,
-                        fine_blocks, batch, patch, lr, balance_levels, precision, data, ckpt, weights_dir,
-                        threads) -> None:
+                        fine_blocks, batch, patch, lr, level_weights, balance_levels, precision, data, ckpt,
+                        weights_dir, threads) -> None:
     """Train the variable-rate codec; bakes its CDF tables and writes weights/<id>.safetensors."""
     from restore.codecs.model import LAMBDAS
-    from restore.train.codec import CodecRecipe, train_codec
+    from restore.train.codec import CodecRecipe, level_sampler, train_codec
 
     if patch % 64:
         raise click.UsageError("--patch must be a multiple of 64")
@@ -246,7 +249,16 @@ def train_codec_command(minutes, total_minutes, model_id, init, lambdas, transfo
         arch = {k: prior.kwargs.get(k, 0) for k in (*arch, "z_channels")}
         arch["slices"] = tuple(arch["slices"])
         arch["first_quality"] = prior.kwargs.get("first_quality", 1)
-    recipe = CodecRecipe(**arch, lambdas=lam, batch=batch, patch=patch, balance_levels=balance_levels)
+    try:
+        weights = tuple(float(v) for v in level_weights.split(",")) if level_weights else ()
+    except ValueError:
+        raise click.UsageError(f"--level-weights must be comma-separated numbers, not {level_weights!r}") from None
+    try:
+        level_sampler(len(lam), weights)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    recipe = CodecRecipe(**arch, lambdas=lam, batch=batch, patch=patch, balance_levels=balance_levels,
+                         level_weights=weights)
     _fit_and_export(train_codec, recipe, task="codec", model_id=model_id, minutes=minutes,
                     total_minutes=total_minutes, lr=lr, precision=precision, threads=threads, ckpt=ckpt, dirs=dirs,
                     root=root, prior=prior, net=net, aliases=["codec"], notes=CODEC_LIMITS, recipe_extra=widened,

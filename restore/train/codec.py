@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from restore.train.data import load_crop_data
 from restore.train.loop import TrainConfig, Trainer
 from restore.train.patches import RandomCrops
 
-__all__ = ["CodecRecipe", "LevelBalance", "rd_loss", "rd_terms", "validate_codec", "train_codec"]
+__all__ = ["CodecRecipe", "LevelBalance", "level_sampler", "rd_loss", "rd_terms", "validate_codec", "train_codec"]
 
 
 @dataclass
@@ -31,6 +32,7 @@ class CodecRecipe:
     batch: int = 8
     patch: int = 128
     balance_levels: bool = False       # LevelBalance: every quality level moves the shared weights equally
+    level_weights: tuple[float, ...] = ()   # how often each level is drawn (relative; empty: all equally)
     val_crop: int = 256
     val_levels: tuple[int, ...] = field(default=(1, 4, 8))
 
@@ -79,6 +81,16 @@ class LevelBalance:
         return (losses * w).mean()
 
 
+def level_sampler(levels: int, weights: tuple[float, ...] = ()) -> Callable[[int], torch.Tensor]:
+    """A function drawing ``n`` level indexes, each level with probability ∝ its weight (all equal if none)."""
+    if not weights:
+        return lambda n: torch.randint(0, levels, (n,))
+    w = torch.tensor(weights, dtype=torch.float64)
+    if len(w) != levels or not bool(torch.isfinite(w).all()) or bool((w < 0).any()) or float(w.sum()) <= 0:
+        raise ValueError(f"level weights must be {levels} non-negative numbers, not all zero")
+    return lambda n: torch.multinomial(w, n, replacement=True)
+
+
 @torch.no_grad()
 def validate_codec(model: CodecNet, crops: list[torch.Tensor], levels: tuple[int, ...]) -> dict[str, float]:
     """Estimated bpp and PSNR (rounded latents, no entropy coding) on held-out crops at a few levels."""
@@ -108,11 +120,12 @@ def train_codec(recipe: CodecRecipe, cfg: TrainConfig, dirs: list[Path], ckpt: P
     lambdas = torch.tensor(recipe.lambdas)
     levels = len(recipe.lambdas)
     balance = LevelBalance(levels) if recipe.balance_levels else None
+    draw = level_sampler(levels, recipe.level_weights)
     low, high = model.first_quality, model.max_quality     # quality numbers of the first and last level
 
     def step(m: nn.Module, i: int) -> torch.Tensor:
         x = data.batch(recipe.batch, recipe.patch)
-        level = torch.randint(0, levels, (recipe.batch,))
+        level = draw(recipe.batch)
         if cfg.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         losses, _, _ = rd_terms(m(x, level.float() + low), x, lambdas[level])

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 
+import pytest
 import torch
 
 from restore.train.codec import LevelBalance, rd_loss, rd_terms
@@ -32,3 +33,15 @@ def test_level_balance_gives_each_level_the_same_pull():
     assert bal.mean.tolist() == [1.0, 0.0, 10.0]              # unseen levels stay out of the average
     bal(torch.tensor([3.0]), torch.tensor([0]))               # running mean with momentum 0.5
     assert bal.mean.tolist() == [2.0, 0.0, 10.0]
+
+
+def test_level_sampler_draws_levels_in_proportion_to_their_weights():
+    from restore.train.codec import level_sampler
+
+    torch.manual_seed(0)
+    counts = torch.bincount(level_sampler(3, (0.0, 1.0, 3.0))(8000), minlength=3)
+    assert counts[0] == 0 and 2.7 < counts[2] / counts[1] < 3.3
+    assert set(level_sampler(4)(400).tolist()) == {0, 1, 2, 3}
+    for bad in ((1.0, 2.0), (0.0, 0.0, 0.0), (1.0, -1.0, 1.0), (1.0, math.nan, 1.0)):
+        with pytest.raises(ValueError, match="level weights must be 3 non-negative numbers"):
+            level_sampler(3, bad)

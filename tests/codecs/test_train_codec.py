@@ -30,12 +30,17 @@ def test_train_codec_exports_working_weights_and_continues(tmp_path, monkeypatch
     # continue with a re-targeted ladder (a lower λ for quality 1); the architecture stays the prior's
     args2 = [a for a in args if a not in ("--channels", "16")] + ["--init", "codec-test"]
     args2[args2.index("0.004,0.02,0.1")] = "0.002,0.02,0.1"
-    assert main([str(a) for a in args2]) == 0
+    assert main([str(a) for a in args2 + ["--level-weights", "0,1,2"]]) == 0
     entry2 = Manifest(wdir).resolve("codec-test")[0]
     t2 = entry2.training
     assert t2["runs"] == 2 and t2["steps"] > t1["steps"]
     assert entry2.kwargs["lambdas"] == [0.002, 0.02, 0.1] and entry2.kwargs["channels"] == 16
-    assert t2["recipe"]["channels"] == 16
+    assert t2["recipe"]["channels"] == 16 and t2["recipe"]["level_weights"] == [0, 1, 2]
+    for weights, message in (("1,2", "level weights must be 3 non-negative numbers"),
+                             ("1,-1,1", "level weights must be 3 non-negative numbers"),
+                             ("1,a,1", "--level-weights must be comma-separated numbers")):
+        assert main([str(a) for a in args2 + ["--level-weights", weights]]) != 0
+        assert message in capsys.readouterr().err
     bad = args2[:]
     bad[bad.index("0.002,0.02,0.1")] = "0.002,0.02"
     assert main([str(a) for a in bad]) != 0
