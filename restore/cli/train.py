@@ -206,10 +206,8 @@ def train_codec_command(minutes, total_minutes, model_id, init, lambdas, transfo
 
     if patch % 64:
         raise click.UsageError("--patch must be a multiple of 64")
-    try:
-        lam = tuple(float(v) for v in lambdas.split(",")) if lambdas else LAMBDAS
-    except ValueError:
-        raise click.UsageError(f"--lambda must be comma-separated numbers, not {lambdas!r}") from None
+    lam = _numbers(lambdas, "--lambda") or LAMBDAS
+    weights = _numbers(level_weights, "--level-weights") or ()
     dirs, root, prior, net = _start(data, weights_dir, init)
     widened: dict[str, str] = {}
     if net is not None:
@@ -250,10 +248,6 @@ def train_codec_command(minutes, total_minutes, model_id, init, lambdas, transfo
         arch["slices"] = tuple(arch["slices"])
         arch["first_quality"] = prior.kwargs.get("first_quality", 1)
     try:
-        weights = tuple(float(v) for v in level_weights.split(",")) if level_weights else ()
-    except ValueError:
-        raise click.UsageError(f"--level-weights must be comma-separated numbers, not {level_weights!r}") from None
-    try:
         level_sampler(len(lam), weights)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
@@ -263,6 +257,16 @@ def train_codec_command(minutes, total_minutes, model_id, init, lambdas, transfo
                     total_minutes=total_minutes, lr=lr, precision=precision, threads=threads, ckpt=ckpt, dirs=dirs,
                     root=root, prior=prior, net=net, aliases=["codec"], notes=CODEC_LIMITS, recipe_extra=widened,
                     warmup_steps=500, finalize=lambda m: m.eval().bake())
+
+
+def _numbers(text: str | None, option: str) -> tuple[float, ...] | None:
+    """A comma-separated option value as floats (None when the option is not given)."""
+    if not text:
+        return None
+    try:
+        return tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise click.UsageError(f"{option} must be comma-separated numbers, not {text!r}") from None
 
 
 def _short(value) -> str:
