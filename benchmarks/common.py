@@ -56,12 +56,23 @@ def interleaved_medians(fns: dict[str, Callable[[], object]], seconds: float = 6
     return {k: statistics.median(v) for k, v in times.items()}
 
 
+def cpu_name() -> str:
+    """The CPU's model name where /proc/cpuinfo gives it (else the machine type), e.g. "AMD EPYC (x86_64)"."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            name = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), "")
+    except OSError:
+        name = ""
+    arch = platform.processor() or platform.machine()
+    return f"{name} ({arch})" if name else arch
+
+
 def machine_line() -> str:
     import torch
 
     from restore.runtime import cpu_has_bf16
 
-    return (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
+    return (f"{cpu_name()}, {os.cpu_count()} cores, torch {torch.__version__}, "
             f"{torch.get_num_threads()} threads, native bf16: {cpu_has_bf16()}")
 
 

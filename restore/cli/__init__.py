@@ -23,7 +23,10 @@ def _register() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: one-line errors and a non-zero exit instead of tracebacks (RESTORE_DEBUG=1 shows them)."""
+    from restore.runtime import keep_heap
+
     _register()
+    keep_heap()
     try:
         rc = cli.main(args=argv, prog_name="restore", standalone_mode=False)
     except click.exceptions.Abort:

@@ -173,7 +173,7 @@ CODEC_LIMITS = ("Variable-rate learned codec trained on the CPU for RGB photos (
 
 
 @train_group.command("codec")
-@budget_options("codec-hp-lf2")
+@budget_options("codec-hp-lf3")
 @click.option("--lambda", "lambdas", default=None,
               help="Comma-separated RD weights, one per quality level (default: the 8-level ladder). With "
                    "--init: as many values as the model has levels re-target them; its ladder with values added "

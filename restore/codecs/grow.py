@@ -31,6 +31,12 @@ def _rebuilt(net: CodecNet, **changes) -> CodecNet:
     return CodecNet(**spec)
 
 
+def _baked(key: str, target: torch.Tensor) -> bool:
+    """Whether ``key`` is baked entropy-coding state (CDF tables, scale thresholds), whose shape depends on the
+    bake, not the architecture: copied as is and re-baked at export (the tables do not depend on ``y``)."""
+    return target.numel() == 0 or key.startswith("context.gaussian.")
+
+
 def _paste(new: torch.Tensor, old: torch.Tensor, dim: int = 0, at: int = 0, gap: int = 0) -> None:
     """Copy ``old`` into the leading block of ``new``; along ``dim``, old indexes from ``at`` on move up by
     ``gap`` and the ``gap`` slots left at ``at`` are zeroed (they are the weights that read inserted channels)."""
@@ -60,7 +66,7 @@ def grow_latent(net: CodecNet, latent: int) -> CodecNet:
     reads_latent = {"g_s.0.weight": 0, "hyper.h_a.0.weight": 1}
     for key, value in net.state_dict().items():
         target = state[key]
-        if target.numel() == 0:             # baked CDF tables (re-baked at export; they do not depend on y)
+        if _baked(key, target):
             state[key] = value.clone()
         elif key in reads_latent:
             _paste(target, value, dim=reads_latent[key], at=old, gap=add)
@@ -135,7 +141,7 @@ def grow_channels(net: CodecNet, channels: int) -> CodecNet:
     grown = _rebuilt(net, channels=channels)
     grown_state = grown.state_dict()
     for key, value in net.state_dict().items():
-        if grown_state[key].numel() == 0:       # baked CDF tables (re-baked at export)
+        if _baked(key, grown_state[key]):
             grown_state[key] = value.clone()
         else:
             _paste(grown_state[key], value)

@@ -48,3 +48,20 @@ def test_factorized_prior_codes_and_tables_survive_state_dict():
     fresh.load_state_dict(fp.state_dict(), strict=True)     # baked tables have data-dependent shapes
     assert torch.equal(fresh.table.cdf, fp.table.cdf)
     assert torch.equal(fresh.decode((1, 3, 4, 5), RansReader(data, 60)), z_hat)
+
+
+def test_baked_table_picks_the_nearest_scale_and_loads_into_a_default_module():
+    gc = GaussianConditional()
+    gc.bake(levels=128)
+    table = scale_table(levels=128)
+    assert gc.thresholds.numel() == 127 and gc.table.cdf.shape[0] == 128
+    scales = torch.exp(torch.linspace(-2, 5, 300))
+    nearest = (scales.log()[:, None] - table.log()[None]).abs().argmin(1)
+    far = ((scales.log()[:, None] - (table[:-1] * table[1:]).sqrt().log()[None]).abs().min(1).values > 1e-3)
+    assert torch.equal(gc.indexes(to_fixed(scales))[far], nearest[far])
+    fresh = GaussianConditional()                   # constructed with 64 scales, as every model is
+    fresh.load_state_dict(gc.state_dict(), strict=True)
+    assert torch.equal(fresh.thresholds, gc.thresholds) and torch.equal(fresh.table.cdf, gc.table.cdf)
+    old = GaussianConditional()
+    old.bake(levels=64, nearest=False)              # the rule models baked before the 128-scale table use
+    assert torch.equal(old.thresholds, GaussianConditional().thresholds)

@@ -1,0 +1,32 @@
+"""CPU runtime choices: the C heap kept for reuse (in a child process: the setting is process-wide)."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+CHILD = """
+import resource, sys, torch
+from restore.runtime import keep_heap
+if sys.argv[1] == "keep":
+    assert keep_heap() and keep_heap()          # cached: applied once
+faults = []
+for _ in range(3):
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    t = torch.ones(16 << 20)                     # 64 MB: above glibc's mmap threshold
+    del t
+    faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+print(*faults)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
+def test_keep_heap_reuses_large_blocks_instead_of_faulting_them_in_again():
+    def faults(mode: str) -> list[int]:
+        out = subprocess.run([sys.executable, "-c", CHILD, mode], capture_output=True, text=True, check=True)
+        return [int(v) for v in out.stdout.split()]
+
+    default, kept = faults("default"), faults("keep")
+    assert min(default) > 100                       # every 64 MB block is faulted in again (count: page size)
+    assert kept[0] > 100 and 10 * max(kept[1:]) < min(default)      # faulted in once, then reused
