@@ -134,8 +134,7 @@ def pack(header: Header, icc: bytes, exif: bytes, alpha: bytes, tiles: list[byte
     mid = header.model_id.encode()
     if len(mid) > 255 or len(header.weights) != 8:
         raise ValueError("model id too long or weight hash prefix not 8 bytes")
-    if header.channels not in (1, 3) or header.bit_depth not in (8, 16) or header.alpha not in (0, 1):
-        raise ValueError("header holds invalid values")
+    _check(header)                  # what unpack would refuse is never written (CodecFormatError is a ValueError)
     if bool(header.alpha) != bool(alpha):
         raise ValueError("an alpha stream goes with alpha=1 and only then")
     flags = ((header.channels == 1) * _GRAY | (header.bit_depth == 16) * _DEEP | header.alpha * _ALPHA

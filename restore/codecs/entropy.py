@@ -193,6 +193,13 @@ class FactorizedPrior(nn.Module):
         return sym * 2.0 ** FRAC + self.medians.view(1, -1, 1, 1)
 
 
+def _thresholds(table: torch.Tensor, nearest: bool) -> torch.Tensor:
+    """Fixed-point scale thresholds between consecutive table entries: their geometric mean (``nearest``) or the
+    lower entry (the next larger one is picked). scale > t  ⟺  scale_fixed > floor(t * 2**FRAC): exact."""
+    t = table.double()
+    return torch.floor(((t[:-1] * t[1:]).sqrt() if nearest else t[:-1]) * 2.0 ** FRAC)
+
+
 class GaussianConditional(nn.Module):
     """Gaussian likelihood with predicted mean and scale; coding indexes come from integer thresholds.
 
@@ -204,10 +211,10 @@ class GaussianConditional(nn.Module):
 
     def __init__(self, levels: int = 64):
         super().__init__()
-        self.gc = _Gaussian(scale_table(levels=levels).tolist())
+        table = scale_table(levels=levels)
+        self.gc = _Gaussian(table.tolist())
         self.table = CdfTable()
-        # scale > table[i]  ⟺  scale_fixed > floor(table[i] * 2**FRAC): exact on integers
-        self.register_buffer("thresholds", torch.floor(scale_table(levels=levels)[:-1].double() * 2.0 ** FRAC))
+        self.register_buffer("thresholds", _thresholds(table, nearest=False))
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         resize_for_load(self, state_dict, prefix, ("thresholds",))
@@ -226,8 +233,7 @@ class GaussianConditional(nn.Module):
         self.gc.update_scale_table(table, force=True)
         self.table.set(self.gc._quantized_cdf, self.gc._cdf_length, self.gc._offset)
         _clear_tables(self.gc)
-        t = table.double()
-        self.thresholds = torch.floor(((t[:-1] * t[1:]).sqrt() if nearest else t[:-1]) * 2.0 ** FRAC)
+        self.thresholds = _thresholds(table, nearest)
 
     def indexes(self, scales_fixed: torch.Tensor) -> torch.Tensor:
         """CDF table index for fixed-point scales: how many thresholds each scale exceeds."""
