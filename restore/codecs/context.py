@@ -11,7 +11,7 @@ import torch
 import torch.nn as nn
 
 from restore.codecs.entropy import GaussianConditional, RansReader, RansWriter, ste_round
-from restore.codecs.fixedpoint import FRAC, FixedNet
+from restore.codecs.fixedpoint import FRAC, FixedConv, FixedNet
 
 __all__ = ["anchor_mask", "SliceContext"]
 
@@ -69,16 +69,19 @@ class SliceContext(nn.Module):
     # -- coding -----------------------------------------------------------------------------------------------
     def freeze(self) -> None:
         """Build the exact fixed-point networks (after the weights are final)."""
-        self._fixed = [(FixedNet(c), FixedNet(p)) for c, p in zip(self.ctx, self.params)]
+        self._fixed = [(FixedConv.from_conv(c), FixedNet(p)) for c, p in zip(self.ctx, self.params)]
 
     def _nets(self) -> list:
         if self._fixed is None:
             self.freeze()
         return self._fixed
 
-    def _pass(self, net: FixedNet, inputs: list[torch.Tensor], where: torch.Tensor):
-        mean, scale = net(torch.cat(inputs, 1)).chunk(2, 1)
-        return mean[..., where], self.gaussian.indexes(scale[..., where])
+    def _pass(self, net: FixedNet, inputs: list[torch.Tensor], ctx: torch.Tensor, where: torch.Tensor):
+        """Means and table indexes at the positions ``where`` (``ctx``: the context features there, B×2c×K).
+        The parameter network is all 1×1 convs, so it runs on just those positions' columns."""
+        cols = torch.cat([*(t[..., where] for t in inputs), ctx], 1).unsqueeze(-1)
+        mean, scale = net(cols).squeeze(-1).chunk(2, 1)
+        return mean, self.gaussian.indexes(scale)
 
     def code(self, hyper: torch.Tensor, shape: tuple[int, int, int, int], *, y: torch.Tensor | None = None,
              writer: RansWriter | None = None, reader: RansReader | None = None) -> torch.Tensor:
@@ -88,14 +91,16 @@ class SliceContext(nn.Module):
         """
         b, _, h, w = shape
         anchors = anchor_mask(h, w)
+        k = self.ctx[0].kernel_size[0]
+        odd_taps = ~anchor_mask(k, k)       # the taps that reach anchors from a non-anchor position
         done: list[torch.Tensor] = []
         ys_list = self._split(y.double()) if y is not None else [None] * len(self.slices)
         for i, (c, ys) in enumerate(zip(self.slices, ys_list)):
             ctx_net, par_net = self._nets()[i]
             yh = torch.zeros(b, c, h, w, dtype=torch.float64)
-            ctx = torch.zeros(b, 2 * c, h, w, dtype=torch.float64)
+            ctx = torch.zeros(b, 2 * c, int(anchors.sum()), dtype=torch.float64)
             for where in (anchors, ~anchors):
-                mean, idx = self._pass(par_net, [hyper, *done, ctx], where)
+                mean, idx = self._pass(par_net, [hyper, *done], ctx, where)
                 if writer is not None:
                     sym = torch.round(ys[..., where] - mean * 2.0 ** -FRAC)
                     writer.write(sym, idx, self.gaussian.table)
@@ -103,6 +108,6 @@ class SliceContext(nn.Module):
                     sym = reader.read(idx, self.gaussian.table)
                 yh[..., where] = sym * 2.0 ** FRAC + mean
                 if where is anchors:
-                    ctx = ctx_net(torch.where(anchors, yh, torch.zeros_like(yh)))
+                    ctx = ctx_net.at(yh, ~anchors, odd_taps)
             done.append(yh)
         return torch.cat(done, 1)

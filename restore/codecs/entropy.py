@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import warnings
 
+import numpy as np
 import torch
 import torch.nn as nn
 
@@ -148,7 +149,7 @@ class RansReader:
     def read(self, indexes: torch.Tensor, table: CdfTable) -> torch.Tensor:
         cdf, length, offset = table.lists()
         out = self._dec.decode_stream(indexes.reshape(-1).int().tolist(), cdf, length, offset)
-        return torch.tensor(out, dtype=torch.float64).reshape(indexes.shape)
+        return torch.from_numpy(np.array(out, dtype=np.int64)).double().reshape(indexes.shape)
 
 
 class FactorizedPrior(nn.Module):
@@ -236,5 +237,6 @@ class GaussianConditional(nn.Module):
         self.thresholds = _thresholds(table, nearest)
 
     def indexes(self, scales_fixed: torch.Tensor) -> torch.Tensor:
-        """CDF table index for fixed-point scales: how many thresholds each scale exceeds."""
-        return (scales_fixed.unsqueeze(-1) > self.thresholds).sum(-1)
+        """CDF table index for fixed-point scales: how many thresholds each scale exceeds (a binary search;
+        exact, since both are integers in float64)."""
+        return torch.searchsorted(self.thresholds, scales_fixed.contiguous())

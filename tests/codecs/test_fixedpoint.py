@@ -5,7 +5,7 @@ import pytest
 import torch
 import torch.nn as nn
 
-from restore.codecs.fixedpoint import FRAC, FixedNet, NumericRangeError, exact_conv2d, from_fixed, to_fixed
+from restore.codecs.fixedpoint import FRAC, FixedConv, FixedNet, NumericRangeError, exact_conv2d, from_fixed, to_fixed
 
 
 def _int_conv_reference(x: torch.Tensor, w: torch.Tensor, stride: int, padding: int) -> torch.Tensor:
@@ -62,3 +62,19 @@ def test_range_guard_and_unsupported_layers():
         FixedNet(nn.Sequential(nn.Conv2d(4, 4, 1), nn.GELU()))
     with pytest.raises(ValueError, match="plain convolutions"):
         FixedNet(nn.Sequential(nn.Conv2d(4, 4, 3, groups=2)))
+
+
+@pytest.mark.parametrize("h,w", [(6, 8), (7, 5)])
+def test_conv_at_checkerboard_positions_equals_the_full_conv(h, w):
+    from restore.codecs.context import anchor_mask
+
+    torch.manual_seed(h)
+    conv = FixedConv.from_conv(nn.Conv2d(6, 10, 5, padding=2))
+    anchors = anchor_mask(h, w)
+    x = torch.where(anchors, to_fixed(torch.randn(2, 6, h, w) * 4), torch.zeros(()))   # only anchors non-zero
+    got = conv.at(x, ~anchors, ~anchor_mask(5, 5))                                        # the taps reaching them
+    assert got.shape == (2, 10, int((~anchors).sum()))
+    assert torch.equal(got, conv(x)[..., ~anchors])
+    assert not torch.equal(conv.at(x, ~anchors, anchor_mask(5, 5)), got)                 # the wrong taps see zeros
+    with pytest.raises(ValueError, match="stride-1"):
+        FixedConv.from_conv(nn.Conv2d(6, 10, 5, stride=2, padding=2)).at(x, ~anchors, ~anchor_mask(5, 5))
