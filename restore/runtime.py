@@ -9,9 +9,18 @@ from typing import Callable
 
 import torch
 
-__all__ = ["cpu_has_bf16", "resolve_precision", "autocast", "run_at", "set_threads", "keep_heap"]
+__all__ = ["cpu_has_bf16", "resolve_precision", "autocast", "run_at", "set_threads", "keep_heap", "trim_heap",
+           "ShapeTrim"]
 
 _M_TRIM_THRESHOLD, _M_MMAP_MAX = -1, -4      # glibc mallopt parameters
+
+
+@functools.lru_cache(maxsize=1)
+def _libc():
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    except OSError:
+        return None
 
 
 @functools.lru_cache(maxsize=1)
@@ -25,12 +34,38 @@ def keep_heap() -> bool:
     until it exits. The CLI calls this; a long-lived program that codes many images may call it once.
     Elsewhere than glibc (macOS, Windows, musl) it does nothing and returns False.
     """
-    try:
-        mallopt = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt
-    except (OSError, AttributeError):
+    mallopt = getattr(_libc(), "mallopt", None)
+    if mallopt is None:
         return False
     mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
     return bool(mallopt(_M_MMAP_MAX, 0)) and bool(mallopt(_M_TRIM_THRESHOLD, 2 ** 31 - 1))
+
+
+def trim_heap() -> None:
+    """Hand the C heap's free pages back to the OS (glibc ``malloc_trim``), where :func:`keep_heap` applied;
+    elsewhere do nothing."""
+    if keep_heap.cache_info().currsize and keep_heap():
+        trim = getattr(_libc(), "malloc_trim", None)
+        if trim is not None:
+            trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
+            trim(0)
+
+
+class ShapeTrim:
+    """Call with each tile's shape before its work: the kept heap is trimmed when the shape changes.
+
+    A kept heap reuses the blocks freed by a tile of the same shape, but blocks of other sizes fragment it
+    (a 4K decode peaked at 3.5-5.4 GB instead of 1.9), so the free pages go back to the OS whenever the shape
+    changes: the peak stays near one tile's working set, and only a change of shape faults pages in again.
+    """
+
+    def __init__(self) -> None:
+        self.shape: tuple | None = None
+
+    def __call__(self, shape: tuple) -> None:
+        if self.shape is not None and shape != self.shape:
+            trim_heap()
+        self.shape = shape
 
 
 @functools.lru_cache(maxsize=1)

@@ -33,3 +33,15 @@ def test_keep_heap_reuses_large_blocks_instead_of_faulting_them_in_again():
     # in 4 CI runs), so the child gets three tries
     tries = [faults("keep") for _ in range(3)]
     assert any(kept[0] > 100 and 10 * max(kept[1:]) < min(default) for kept in tries), tries
+
+
+def test_shape_trim_trims_the_kept_heap_only_when_the_tile_shape_changes(monkeypatch):
+    import restore.runtime as rt
+
+    calls = []
+    monkeypatch.setattr(rt, "trim_heap", lambda: calls.append(1))
+    trim = rt.ShapeTrim()
+    for shape in [(16, 16), (16, 16), (16, 12), (16, 12), (16, 16)]:
+        trim(shape)
+    assert len(calls) == 2
+

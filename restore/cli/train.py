@@ -7,7 +7,7 @@ from typing import Callable
 import click
 
 from restore.cli import cli
-from restore.runtime import resolve_precision
+from restore.runtime import resolve_precision, set_threads
 
 
 SR_LIMITS = ("Trained on clean photos downscaled with MATLAB bicubic: it restores detail lost to that "
@@ -48,6 +48,12 @@ def run_options(fn: Callable) -> Callable:
     return fn
 
 
+table_images_option = click.option(
+    "--table-images", type=int, default=160, show_default=True,
+    help="Fit the Gaussian entropy-coding tables to the latent symbols of this many training images at every "
+         "quality (0: plain quantised Gaussians).")
+
+
 def _start(data: tuple, weights_dir, init: str | None):
     """(training folders, weights folder, prior manifest entry or None, its network in training mode or None)."""
     from restore.train.data import default_train_dirs
@@ -67,8 +73,8 @@ def _start(data: tuple, weights_dir, init: str | None):
 
 
 def _finish(entry, root) -> None:
-    click.echo(f"wrote {entry.path(root)} ({entry.training['steps']} steps, "
-               f"{entry.training['cpu_minutes']:.1f} min in total)", err=True)
+    click.echo(f"wrote {entry.path(root)} ({entry.training.get('steps', 0)} steps, "
+               f"{entry.training.get('cpu_minutes', 0):.1f} min in total)", err=True)
 
 
 def _fit_and_export(train_fn: Callable, recipe, *, task: str, model_id: str, minutes: float, total_minutes: float,
@@ -76,7 +82,8 @@ def _fit_and_export(train_fn: Callable, recipe, *, task: str, model_id: str, min
                     notes: str, scales: list = (), recipe_extra: dict | None = None, warmup_steps: int = 200,
                     finalize: Callable | None = None) -> None:
     """Train with ``train_fn(recipe, cfg, dirs, ckpt=…, init=net)``, optionally ``finalize(model)``, then write
-    the weights and the manifest entry (recording the recipe, precision and learning rate)."""
+    the weights and the manifest entry (recording the recipe, precision and learning rate, and what ``finalize``
+    returns)."""
     from restore.train.export import export_model
     from restore.train.loop import TrainConfig
 
@@ -84,11 +91,11 @@ def _fit_and_export(train_fn: Callable, recipe, *, task: str, model_id: str, min
     cfg = TrainConfig(minutes=minutes, total_minutes=total_minutes, lr=lr, bf16=precision == "bf16",
                       warmup_steps=warmup_steps, threads=threads, log=lambda s: click.echo(s, err=True))
     model, trainer, facts = train_fn(recipe, cfg, dirs, ckpt=ckpt or Path("runs") / f"{model_id}.pt", init=net)
-    if finalize is not None:
-        finalize(model)
+    extra = finalize(model) if finalize is not None else None
     entry = export_model(model, trainer, facts, model_id=model_id, task=task, root=root, prior=prior,
                          scales=list(scales), aliases=aliases,
-                         recipe=vars(recipe) | {"precision": precision, "lr": lr} | (recipe_extra or {}), notes=notes)
+                         recipe=vars(recipe) | {"precision": precision, "lr": lr} | (recipe_extra or {})
+                         | (extra or {}), notes=notes)
     _finish(entry, root)
 
 
@@ -173,7 +180,7 @@ CODEC_LIMITS = ("Variable-rate learned codec trained on the CPU for RGB photos (
 
 
 @train_group.command("codec")
-@budget_options("codec-hp-lf3")
+@budget_options("codec-hp-lf4")
 @click.option("--lambda", "lambdas", default=None,
               help="Comma-separated RD weights, one per quality level (default: the 8-level ladder). With "
                    "--init: as many values as the model has levels re-target them; its ladder with values added "
@@ -196,13 +203,14 @@ CODEC_LIMITS = ("Variable-rate learned codec trained on the CPU for RGB photos (
                    "first [default: all equal].")
 @click.option("--balance-levels", is_flag=True,
               help="Weight each quality level's loss by its running mean so every level counts equally.")
+@table_images_option
 @run_options
 def train_codec_command(minutes, total_minutes, model_id, init, lambdas, transform, channels, latent, res_blocks,
-                        fine_blocks, batch, patch, lr, level_weights, balance_levels, precision, data, ckpt,
-                        weights_dir, threads) -> None:
+                        fine_blocks, batch, patch, lr, level_weights, balance_levels, table_images, precision, data,
+                        ckpt, weights_dir, threads) -> None:
     """Train the variable-rate codec; bakes its CDF tables and writes weights/<id>.safetensors."""
     from restore.codecs.model import LAMBDAS
-    from restore.train.codec import CodecRecipe, level_sampler, train_codec
+    from restore.train.codec import CodecRecipe, fit_tables, level_sampler, table_crops, train_codec
 
     if patch % 64:
         raise click.UsageError("--patch must be a multiple of 64")
@@ -256,7 +264,41 @@ def train_codec_command(minutes, total_minutes, model_id, init, lambdas, transfo
     _fit_and_export(train_codec, recipe, task="codec", model_id=model_id, minutes=minutes,
                     total_minutes=total_minutes, lr=lr, precision=precision, threads=threads, ckpt=ckpt, dirs=dirs,
                     root=root, prior=prior, net=net, aliases=["codec"], notes=CODEC_LIMITS, recipe_extra=widened,
-                    warmup_steps=500, finalize=lambda m: m.eval().bake())
+                    warmup_steps=500, finalize=lambda m: fit_tables(m, table_crops(dirs, table_images))
+                    if table_images else m.eval().bake())
+
+
+@train_group.command("codec-tables")
+@click.option("--init", default="codec", show_default=True, help="The trained codec whose tables to fit.")
+@click.option("--id", "model_id", required=True, help="Manifest id to write (the same network, new tables).")
+@table_images_option
+@click.option("--data", multiple=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Training folders (default: ../shared/data/train/*).")
+@click.option("--weights-dir", type=click.Path(file_okay=False, path_type=Path), default=None)
+@click.option("--threads", type=int, default=0)
+def train_codec_tables_command(init, model_id, table_images, data, weights_dir, threads) -> None:
+    """Fit a trained codec's entropy-coding tables to its symbols on training images, without training steps;
+    writes weights/<id>.safetensors (the same network, so the same pixels; smaller files)."""
+    import copy
+
+    from restore.train.codec import fit_tables, table_crops
+    from restore.weights import Manifest, save_state
+
+    if table_images <= 0:
+        raise click.UsageError("--table-images must be positive")
+    set_threads(threads)
+    dirs, root, prior, net = _start(data, weights_dir, init)
+    if prior.task != "codec":
+        raise click.UsageError(f"{prior.id} is not a codec")
+    for p in net.parameters():
+        p.requires_grad_(False)
+    fitted = fit_tables(net, table_crops(dirs, table_images))
+    entry = copy.deepcopy(prior)
+    entry.id, entry.file, entry.metrics = model_id, f"{model_id}.safetensors", {}
+    entry.sha256 = save_state(net, root / entry.file)
+    entry.training["recipe"] = {**entry.training.get("recipe", {}), **fitted, "tables_from": prior.id}
+    Manifest(root).upsert(entry)
+    _finish(entry, root)
 
 
 def _numbers(text: str | None, option: str) -> tuple[float, ...] | None:

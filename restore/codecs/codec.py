@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from restore.codecs.container import MAX_TILE, CodecFormatError, Header, pack, stream, unpack
 from restore.codecs.model import STRIDE, CodecNet
 from restore.io import Image
-from restore.runtime import resolve_precision, run_at
+from restore.runtime import ShapeTrim, resolve_precision, run_at
 
 __all__ = ["LearnedCodec", "DEFAULT_TILE", "DEFAULT_OVERLAP", "f32", "parse_region", "blend_weights"]
 
@@ -121,9 +121,11 @@ class LearnedCodec:
         rgb = img.pixels.expand(3, -1, -1) if img.channels == 1 else img.pixels
         cols, rows = h.grid
         out = []
+        trim = ShapeTrim()
         for i in range(cols * rows):
             x, y, w, hh = h.coded_box(i)
             t = _pad_to(rgb[None, :, y:y + hh, x:x + w].float(), STRIDE)
+            trim(t.shape)
             feats = None if cache is None else cache.get(i)
             if feats is None:
                 feats = self.analyse(t)
@@ -210,8 +212,10 @@ class LearnedCodec:
         payloads = {i: stream(h, streams, 3 + i, f"tile {i}") for i in wanted}
         out = torch.zeros(3, rh, rw)
         weight = torch.zeros(1, rh, rw)
+        trim = ShapeTrim()
         for k, i in enumerate(wanted):
             x, y, w, hh = h.coded_box(i)
+            trim((-(-w // STRIDE), -(-hh // STRIDE)))
             try:
                 y_hat = self.tile_latents(h, i, payloads.pop(i))
                 t = self._transform(lambda y: self.net.synthesise(y, h.quality), y_hat)

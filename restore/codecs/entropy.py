@@ -21,8 +21,8 @@ with warnings.catch_warnings():
     from compressai.entropy_models import EntropyBottleneck
     from compressai.entropy_models import GaussianConditional as _CompressaiGC
 
-__all__ = ["CdfTable", "FactorizedPrior", "GaussianConditional", "RansWriter", "RansReader", "scale_table",
-           "ste_round"]
+__all__ = ["CdfTable", "FactorizedPrior", "GaussianConditional", "RansWriter", "RansReader", "SymbolCounter",
+           "fitted_pmf", "gaussian_pmf", "scale_table", "ste_round"]
 
 
 def ste_round(x: torch.Tensor) -> torch.Tensor:
@@ -152,6 +152,50 @@ class RansReader:
         return torch.from_numpy(np.array(out, dtype=np.int64)).double().reshape(indexes.shape)
 
 
+class SymbolCounter:
+    """A writer that codes nothing: it counts, per table index, the symbols written with one table.
+
+    ``counts[k, s - offset[k]]`` counts symbol ``s`` coded with table ``k``; the last column counts the
+    symbols outside the table's range (the escapes). :meth:`GaussianConditional.bake` fits tables to them.
+    """
+
+    def __init__(self, table: "CdfTable") -> None:
+        self.table = table
+        self.offset = table.offset.long()
+        self.size = (table.length - 2).long()
+        self.counts = torch.zeros(len(self.size), int(self.size.max()) + 1, dtype=torch.float64)
+
+    def write(self, symbols: torch.Tensor, indexes: torch.Tensor, table: "CdfTable") -> None:
+        if table is not self.table:
+            return
+        k = indexes.reshape(-1).long()
+        rel = symbols.reshape(-1).long() - self.offset[k]
+        rel = torch.where((rel >= 0) & (rel < self.size[k]), rel, self.counts.shape[1] - 1)
+        self.counts.index_put_((k, rel), torch.ones(len(k), dtype=torch.float64), accumulate=True)
+
+    def finish(self) -> bytes:
+        return b""
+
+
+def gaussian_pmf(scales: torch.Tensor, size: torch.Tensor) -> torch.Tensor:
+    """Per scale, the probabilities of the ``size`` integers centred on 0 under a Gaussian (zero past each
+    row's size), then the tail mass outside them in the last column: the layout of :class:`SymbolCounter`."""
+    width = int(size.max())
+    centre = (size.view(-1, 1) - 1) // 2
+    k = (torch.arange(width).view(1, -1) - centre).abs().double()
+    sd = scales.double().view(-1, 1)
+    cdf = lambda v: 0.5 * torch.erfc(-v / 2 ** 0.5)     # noqa: E731
+    pmf = (cdf((0.5 - k) / sd) - cdf((-0.5 - k) / sd)) * (torch.arange(width).view(1, -1) < size.view(-1, 1))
+    return torch.cat([pmf, 2 * cdf((-0.5 - centre.double()) / sd)], 1)
+
+
+def fitted_pmf(counts: torch.Tensor, prior: torch.Tensor, weight: float) -> torch.Tensor:
+    """Counted symbol frequencies smoothed towards ``prior`` (both in :class:`SymbolCounter`'s layout) with
+    ``weight`` pseudo-counts per table: rarely used tables stay close to the prior."""
+    n = counts.sum(1, keepdim=True)
+    return (counts + weight * prior / prior.sum(1, keepdim=True)) / (n + weight)
+
+
 class FactorizedPrior(nn.Module):
     """Per-channel learned density for the hyper-latent ``z`` (Ballé et al.'s EntropyBottleneck).
 
@@ -227,12 +271,25 @@ class GaussianConditional(nn.Module):
             return self.gc._likelihood(y.float(), scales.float(), means.float()).clamp_min(1e-9)
 
     @torch.no_grad()
-    def bake(self, levels: int = 128, nearest: bool = True) -> None:
+    def bake(self, levels: int = 128, nearest: bool = True, counts: torch.Tensor | None = None,
+             weight: float = 100.0) -> None:
         """Compute the CDF tables for ``levels`` log-spaced scales and the thresholds that index them:
-        the nearest table scale on the log scale (``nearest``) or the next larger one."""
+        the nearest table scale on the log scale (``nearest``) or the next larger one.
+
+        Each table is a quantised Gaussian, or with ``counts`` (a :class:`SymbolCounter`'s, made with tables
+        of the same ``levels``) the symbol frequencies counted with it, smoothed towards that Gaussian with
+        ``weight`` pseudo-counts: the distribution the symbols actually have at each predicted scale.
+        """
         table = scale_table(levels=levels)
         self.gc.update_scale_table(table, force=True)
-        self.table.set(self.gc._quantized_cdf, self.gc._cdf_length, self.gc._offset)
+        cdf, length, offset = self.gc._quantized_cdf, self.gc._cdf_length, self.gc._offset
+        if counts is not None:
+            size = length.long() - 2
+            if counts.shape != (levels, int(size.max()) + 1):
+                raise ValueError(f"counts of shape {tuple(counts.shape)} do not fit {levels} tables")
+            pmf = fitted_pmf(counts, gaussian_pmf(table, size), weight)
+            cdf = self.gc._pmf_to_cdf(pmf[:, :-1].float(), pmf[:, -1:].float(), size.int(), int(size.max()))
+        self.table.set(cdf, length, offset)
         _clear_tables(self.gc)
         self.thresholds = _thresholds(table, nearest)
 

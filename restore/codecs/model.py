@@ -91,10 +91,12 @@ class CodecNet(nn.Module):
         return {"x_hat": x_hat, "likelihoods": {"y": y_lik, "z": z_lik}}
 
     @torch.no_grad()
-    def bake(self) -> None:
-        """Compute the integer CDF tables and freeze the fixed-point networks (run once at export)."""
+    def bake(self, counts: Optional[torch.Tensor] = None) -> None:
+        """Compute the integer CDF tables and freeze the fixed-point networks (run once at export). ``counts``:
+        the latent symbols counted per Gaussian table (``restore.train.codec.count_symbols``), to fit those
+        tables to them instead of to quantised Gaussians."""
         self.hyper.prior.bake()
-        self.context.gaussian.bake()
+        self.context.gaussian.bake(counts=counts)
         self.freeze()
 
     def freeze(self) -> None:
@@ -114,16 +116,17 @@ class CodecNet(nn.Module):
         return self.g_a(x)
 
     @torch.no_grad()
-    def encode_latents(self, x: torch.Tensor, quality: float,
-                       features: Optional[torch.Tensor] = None) -> tuple[bytes, torch.Tensor]:
+    def encode_latents(self, x: torch.Tensor, quality: float, features: Optional[torch.Tensor] = None,
+                       writer: Optional[RansWriter] = None) -> tuple[bytes, torch.Tensor]:
         """One 1×3×H×W tile in [0, 1] → (rANS stream: z, then y slice by slice; the decoder's ``y_hat``).
 
         ``features``: :meth:`analyse` of ``x`` if already computed (a rate search codes one tile many times).
+        ``writer``: where the symbols go (default: a new rANS stream).
         """
         (yh, yw), _ = self.latent_shapes(*x.shape[-2:])
         gain, _ = self.gains(quality)
         y = (self.analyse(x) if features is None else features) * gain
-        writer = RansWriter()
+        writer = RansWriter() if writer is None else writer
         hyper = self.hyper.encode(y, writer)
         y_hat = self.context.code(hyper, (1, self.context.channels, yh, yw), y=y, writer=writer)
         return writer.finish(), y_hat

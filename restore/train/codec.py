@@ -9,12 +9,14 @@ from pathlib import Path
 import torch
 import torch.nn as nn
 
+from restore.codecs.entropy import SymbolCounter
 from restore.codecs.model import LAMBDAS, CodecNet
-from restore.train.data import load_crop_data
+from restore.train.data import find_images, load_crop_data, load_rgb_u8, split_train_val
 from restore.train.loop import TrainConfig, Trainer
 from restore.train.patches import RandomCrops
 
-__all__ = ["CodecRecipe", "LevelBalance", "level_sampler", "rd_loss", "rd_terms", "validate_codec", "train_codec"]
+__all__ = ["CodecRecipe", "LevelBalance", "level_sampler", "rd_loss", "rd_terms", "validate_codec", "train_codec",
+           "count_symbols", "table_crops", "fit_tables"]
 
 
 @dataclass
@@ -139,3 +141,40 @@ def train_codec(recipe: CodecRecipe, cfg: TrainConfig, dirs: list[Path], ckpt: P
 
     trainer.fit(step, val_fn)
     return trainer.ema, trainer, d.facts
+
+
+@torch.no_grad()
+def count_symbols(model: CodecNet, crops: list[torch.Tensor], qualities: list[float]) -> torch.Tensor:
+    """Code every 3×H×W crop (sides multiples of 64) at every quality with the model's current tables and count
+    the latent symbols per Gaussian table (:class:`restore.codecs.entropy.SymbolCounter`'s layout)."""
+    counter = SymbolCounter(model.context.gaussian.table)
+    for x in crops:
+        features = model.analyse(x[None])
+        for q in qualities:
+            model.encode_latents(x[None], q, features, writer=counter)
+    return counter.counts
+
+
+def table_crops(dirs: list[Path], images: int, size: int = 384) -> list[torch.Tensor]:
+    """Centre crops (at most ``size`` px, sides multiples of 64) of ``images`` training images spread evenly
+    over the training split of ``dirs`` (never its validation images)."""
+    train, _ = split_train_val(find_images(dirs))
+    picked = train[::max(1, len(train) // images)][:images] if images > 0 else []
+    crops = []
+    for p in picked:
+        im = load_rgb_u8(p)
+        h, w = im.shape[-2:]
+        ch, cw = min(size, h) // 64 * 64, min(size, w) // 64 * 64
+        if ch and cw:
+            crops.append(im[:, (h - ch) // 2:(h - ch) // 2 + ch, (w - cw) // 2:(w - cw) // 2 + cw].float() / 255)
+    return crops
+
+
+def fit_tables(model: CodecNet, crops: list[torch.Tensor]) -> dict:
+    """Bake ``model`` with Gaussian tables fitted to the symbols it codes for ``crops`` at every whole quality;
+    returns what to record in the manifest."""
+    model.eval().bake()                 # the Gaussian tables pick the table indexes the counts are made with
+    qualities = [float(q) for q in range(model.first_quality, model.max_quality + 1)]
+    counts = count_symbols(model, crops, qualities)
+    model.bake(counts=counts)
+    return {"fitted_tables": {"crops": len(crops), "qualities": len(qualities), "symbols": int(counts.sum())}}

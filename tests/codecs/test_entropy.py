@@ -1,9 +1,11 @@
 """Entropy models: integer scale indexes, baked tables, rANS round trips."""
 from __future__ import annotations
 
+import pytest
 import torch
 
-from restore.codecs.entropy import FactorizedPrior, GaussianConditional, RansReader, RansWriter, scale_table
+from restore.codecs.entropy import (FactorizedPrior, GaussianConditional, RansReader, RansWriter, SymbolCounter,
+                                    gaussian_pmf, scale_table)
 from restore.codecs.fixedpoint import FRAC, to_fixed
 
 
@@ -65,3 +67,52 @@ def test_baked_table_picks_the_nearest_scale_and_loads_into_a_default_module():
     old = GaussianConditional()
     old.bake(levels=64, nearest=False)              # the rule models baked before the 128-scale table use
     assert torch.equal(old.thresholds, GaussianConditional().thresholds)
+
+
+def test_symbol_counter_counts_per_table_with_escapes_in_the_last_column():
+    gc, other = GaussianConditional(), FactorizedPrior(2)
+    gc.bake(levels=16)
+    other.bake()
+    counter = SymbolCounter(gc.table)
+    size = gc.table.length.long() - 2
+    offset = gc.table.offset.long()
+    assert counter.counts.shape == (16, int(size.max()) + 1)
+    counter.write(torch.tensor([0.0, 0.0, 1.0, -1.0, 1e6]), torch.tensor([3, 3, 3, 15, 3]), gc.table)
+    counter.write(torch.tensor([0.0]), torch.tensor([0]), other.table)        # another table: not counted
+    c = counter.counts
+    assert c.sum() == 5 and c[3, -offset[3]] == 2 and c[3, 1 - offset[3]] == 1 and c[15, -1 - offset[15]] == 1
+    assert c[3, -1] == 1                                                    # 1e6 is past the table: an escape
+    assert counter.finish() == b""
+
+
+def test_gaussian_pmf_sums_to_one_and_rebuilds_compressai_tables():
+    gc = GaussianConditional()
+    gc.bake(levels=32)
+    size = gc.table.length.long() - 2
+    pmf = gaussian_pmf(scale_table(levels=32), size)
+    assert torch.allclose(pmf.sum(1), torch.ones(32, dtype=torch.float64), atol=1e-9)
+    cdf = gc.gc._pmf_to_cdf(pmf[:, :-1].float(), pmf[:, -1:].float(), size.int(), int(size.max()))
+    assert (cdf - gc.table.cdf).abs().max() <= 8            # compressai computes the same pmf in float32
+
+
+def test_tables_fitted_to_counts_code_those_symbols_in_fewer_bits():
+    g = torch.Generator().manual_seed(0)
+    scales = torch.full((4000,), 3.0)
+    symbols = torch.round(torch.empty(4000).uniform_(-2.5, 2.5, generator=g))   # uniform on -2..2: not Gaussian
+    plain, fitted = GaussianConditional(), GaussianConditional()
+    plain.bake(levels=64)
+    idx = plain.indexes(to_fixed(scales))
+    counter = SymbolCounter(plain.table)
+    counter.write(symbols, idx, plain.table)
+    fitted.bake(levels=64, counts=counter.counts)
+    assert torch.equal(fitted.thresholds, plain.thresholds) and torch.equal(fitted.table.offset, plain.table.offset)
+    sizes = []
+    for gcm in (plain, fitted):
+        w = RansWriter()
+        w.write(symbols, idx, gcm.table)
+        data = w.finish()
+        assert torch.equal(RansReader(data, 4000).read(idx, gcm.table), symbols.double())
+        sizes.append(len(data))
+    assert sizes[1] < 0.95 * sizes[0] and sizes[1] * 8 < 4000 * 2.4      # near log2(5) = 2.32 bits a symbol
+    with pytest.raises(ValueError, match="do not fit 128 tables"):
+        fitted.bake(levels=128, counts=counter.counts)

@@ -20,6 +20,7 @@ def test_train_codec_exports_working_weights_and_continues(tmp_path, monkeypatch
     assert entry.id == "codec-test" and entry.task == "codec" and entry.kwargs["lambdas"] == [0.004, 0.02, 0.1]
     t1 = entry.training
     assert t1["steps"] >= 1 and "val_q1_bpp" in t1["validation"]      # a wall-clock budget: few steps under load
+    assert t1["recipe"]["fitted_tables"] == {"crops": 7, "qualities": 3, "symbols": 7 * 3 * 32 * 8 * 12}
     monkeypatch.setenv("RESTORE_WEIGHTS_DIR", str(wdir))
     from restore.api import decode, encode
 
@@ -94,3 +95,35 @@ def test_train_codec_exports_working_weights_and_continues(tmp_path, monkeypatch
     assert decode(encode(photo, quality=0)).to_array().shape == photo.shape
     with pytest.raises(ValueError, match="quality must be between 0 and 3, not -0.5"):
         encode(photo, quality=-0.5)
+
+
+def test_train_codec_tables_refits_the_tables_of_the_same_network(tmp_path, monkeypatch, capsys):
+    from helpers import train_folder
+    from tinycodec import make_tiny_codec
+
+    from restore.api import load
+
+    data, src = train_folder(tmp_path, 6, 128, 192)
+    wdir = tmp_path / "weights"
+    make_tiny_codec(wdir, steps=10)
+    args = ["train", "codec-tables", "--init", "codec-tiny", "--id", "codec-tiny-t", "--table-images", "4",
+            "--data", data, "--weights-dir", wdir]
+    assert main([str(a) for a in args]) == 0, capsys.readouterr().err
+    m = Manifest(wdir)
+    old, new = m.resolve("codec-tiny")[0], m.resolve("codec")[0]
+    assert new.id == "codec-tiny-t" and old.aliases == [] and new.kwargs == old.kwargs
+    assert new.sha256 != old.sha256 and new.metrics == {}
+    assert new.training["recipe"] == {"fitted_tables": {"crops": 4, "qualities": 3, "symbols": 4 * 3 * 32 * 8 * 12},
+                                      "tables_from": "codec-tiny"}
+    monkeypatch.setenv("RESTORE_WEIGHTS_DIR", str(wdir))
+    a, b = load("codec-tiny", precision="fp32"), load("codec-tiny-t", precision="fp32")
+    sa, sb = a.net.state_dict(), b.net.state_dict()
+    changed = {k for k in sa if not (sa[k].shape == sb[k].shape and bool((sa[k] == sb[k]).all()))}
+    assert changed == {"context.gaussian.table.cdf"}            # only the Gaussian tables
+    from restore.io import Image
+
+    img = Image.from_array(src[:64, :128])
+    fa, fb = a.encode(img, quality=2), b.encode(img, quality=2)
+    assert fa != fb and b.decode(fb).pixels.equal(a.decode(fa).pixels)
+    assert main([str(a) for a in args[:-4] + ["--table-images", "0", "--data", data, "--weights-dir", wdir]]) != 0
+    assert "--table-images must be positive" in capsys.readouterr().err
