@@ -32,17 +32,26 @@ def budget_options(default_id: str) -> Callable:
     return wrap
 
 
+def data_options(fn: Callable) -> Callable:
+    """--data, --weights-dir and --threads, shared by every ``train`` command."""
+    for opt in reversed([
+        click.option("--data", multiple=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+                     help="Training folders (default: ../shared/data/train/*)."),
+        click.option("--weights-dir", type=click.Path(file_okay=False, path_type=Path), default=None),
+        click.option("--threads", type=int, default=0),
+    ]):
+        fn = opt(fn)
+    return fn
+
+
 def run_options(fn: Callable) -> Callable:
-    """--precision, --data, --ckpt, --weights-dir and --threads, shared by every ``train`` command."""
+    """--precision and --ckpt, and :func:`data_options`: shared by every ``train`` command that trains."""
+    fn = data_options(fn)
     for opt in reversed([
         click.option("--precision", type=click.Choice(["auto", "bf16", "fp32"]), default="auto", show_default=True,
                      help="auto: bf16 autocast where the CPU has native bf16 (AVX512-BF16/AMX), else fp32."),
-        click.option("--data", multiple=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
-                     help="Training folders (default: ../shared/data/train/*)."),
         click.option("--ckpt", type=click.Path(path_type=Path), default=None,
                      help="Resumable checkpoint file (default: runs/<id>.pt)."),
-        click.option("--weights-dir", type=click.Path(file_okay=False, path_type=Path), default=None),
-        click.option("--threads", type=int, default=0),
     ]):
         fn = opt(fn)
     return fn
@@ -272,10 +281,7 @@ def train_codec_command(minutes, total_minutes, model_id, init, lambdas, transfo
 @click.option("--init", default="codec", show_default=True, help="The trained codec whose tables to fit.")
 @click.option("--id", "model_id", required=True, help="Manifest id to write (the same network, new tables).")
 @table_images_option
-@click.option("--data", multiple=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Training folders (default: ../shared/data/train/*).")
-@click.option("--weights-dir", type=click.Path(file_okay=False, path_type=Path), default=None)
-@click.option("--threads", type=int, default=0)
+@data_options
 def train_codec_tables_command(init, model_id, table_images, data, weights_dir, threads) -> None:
     """Fit a trained codec's entropy-coding tables to its symbols on training images, without training steps;
     writes weights/<id>.safetensors (the same network, so the same pixels; smaller files)."""
@@ -290,8 +296,6 @@ def train_codec_tables_command(init, model_id, table_images, data, weights_dir, 
     dirs, root, prior, net = _start(data, weights_dir, init)
     if prior.task != "codec":
         raise click.UsageError(f"{prior.id} is not a codec")
-    for p in net.parameters():
-        p.requires_grad_(False)
     fitted = fit_tables(net, table_crops(dirs, table_images))
     entry = copy.deepcopy(prior)
     entry.id, entry.file, entry.metrics = model_id, f"{model_id}.safetensors", {}

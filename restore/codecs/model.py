@@ -91,12 +91,10 @@ class CodecNet(nn.Module):
         return {"x_hat": x_hat, "likelihoods": {"y": y_lik, "z": z_lik}}
 
     @torch.no_grad()
-    def bake(self, counts: Optional[torch.Tensor] = None) -> None:
-        """Compute the integer CDF tables and freeze the fixed-point networks (run once at export). ``counts``:
-        the latent symbols counted per Gaussian table (``restore.train.codec.count_symbols``), to fit those
-        tables to them instead of to quantised Gaussians."""
+    def bake(self) -> None:
+        """Compute the integer CDF tables and freeze the fixed-point networks (run once at export)."""
         self.hyper.prior.bake()
-        self.context.gaussian.bake(counts=counts)
+        self.context.gaussian.bake()
         self.freeze()
 
     def freeze(self) -> None:

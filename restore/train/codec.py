@@ -11,7 +11,7 @@ import torch.nn as nn
 
 from restore.codecs.entropy import SymbolCounter
 from restore.codecs.model import LAMBDAS, CodecNet
-from restore.train.data import find_images, load_crop_data, load_rgb_u8, split_train_val
+from restore.train.data import centre_crop, find_images, load_crop_data, load_rgb_u8, split_train_val
 from restore.train.loop import TrainConfig, Trainer
 from restore.train.patches import RandomCrops
 
@@ -166,7 +166,7 @@ def table_crops(dirs: list[Path], images: int, size: int = 384) -> list[torch.Te
         h, w = im.shape[-2:]
         ch, cw = min(size, h) // 64 * 64, min(size, w) // 64 * 64
         if ch and cw:
-            crops.append(im[:, (h - ch) // 2:(h - ch) // 2 + ch, (w - cw) // 2:(w - cw) // 2 + cw].float() / 255)
+            crops.append(centre_crop(im, ch, cw).float() / 255)
     return crops
 
 
@@ -176,5 +176,5 @@ def fit_tables(model: CodecNet, crops: list[torch.Tensor]) -> dict:
     model.eval().bake()                 # the Gaussian tables pick the table indexes the counts are made with
     qualities = [float(q) for q in range(model.first_quality, model.max_quality + 1)]
     counts = count_symbols(model, crops, qualities)
-    model.bake(counts=counts)
+    model.context.gaussian.bake(counts=counts)      # only these tables change: the same networks, same thresholds
     return {"fitted_tables": {"crops": len(crops), "qualities": len(qualities), "symbols": int(counts.sum())}}

@@ -10,8 +10,8 @@ import numpy as np
 import torch
 from PIL import Image as PILImage
 
-__all__ = ["IMAGE_EXTS", "find_images", "split_train_val", "load_rgb_u8", "default_train_dirs", "CropData",
-           "load_crop_data"]
+__all__ = ["IMAGE_EXTS", "find_images", "split_train_val", "load_rgb_u8", "centre_crop", "default_train_dirs",
+           "CropData", "load_crop_data"]
 
 IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp"}
 
@@ -51,6 +51,12 @@ def load_rgb_u8(path: Path) -> torch.Tensor:
     return torch.from_numpy(arr.copy()).permute(2, 0, 1).contiguous()
 
 
+def centre_crop(im: torch.Tensor, h: int, w: int) -> torch.Tensor:
+    """The centred ``h``×``w`` window of a C×H×W image (a view)."""
+    top, left = (im.shape[-2] - h) // 2, (im.shape[-1] - w) // 2
+    return im[:, top:top + h, left:left + w]
+
+
 @dataclass
 class CropData:
     """Training images (uint8, in memory), validation centre crops (float, [0, 1]) and facts for the manifest."""
@@ -71,7 +77,7 @@ def load_crop_data(dirs: list[Path], val_crop: int, multiple: int, log: Callable
         h, w = im.shape[-2:]
         c = min(val_crop, h, w) // multiple * multiple
         if c:
-            val.append(im[:, (h - c) // 2:(h - c) // 2 + c, (w - c) // 2:(w - c) // 2 + c].float() / 255)
+            val.append(centre_crop(im, c, c).float() / 255)
     facts = {"train_images": len(train_paths), "val_images": len(val_paths),
              "data": sorted({str(p.parent.name) for p in train_paths})}
     return CropData([load_rgb_u8(p) for p in train_paths], val, facts)
