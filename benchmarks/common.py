@@ -83,14 +83,13 @@ def table(header: list[str], rows: list[list]) -> str:
     return "\n".join(lines)
 
 
-def timed_cli(args: list[str]) -> tuple[float, float]:
-    """Run ``python -m restore *args`` under ``/usr/bin/time -v``: (wall seconds, peak RSS in MiB) of the whole
-    process; a failure stops the benchmark with the command's error line."""
+def timed_cli(args: list[str], python: tuple[str, ...] = ("-m", "restore")) -> tuple[float, float]:
+    """Run ``python -m restore *args`` (or ``python *python *args``) under ``/usr/bin/time -v``: (wall seconds,
+    peak RSS in MiB) of the whole process; a failure stops the benchmark with the command's error line."""
     import subprocess
 
     t = time.perf_counter()
-    r = subprocess.run(["/usr/bin/time", "-v", sys.executable, "-m", "restore", *args], capture_output=True,
-                       text=True)
+    r = subprocess.run(["/usr/bin/time", "-v", sys.executable, *python, *args], capture_output=True, text=True)
     wall = time.perf_counter() - t
     if r.returncode:
         lines = r.stderr.strip().splitlines()

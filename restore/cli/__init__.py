@@ -23,8 +23,10 @@ def _register() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: one-line errors and a non-zero exit instead of tracebacks (RESTORE_DEBUG=1 shows them)."""
+    from restore.deferred import defer_heavy_imports
     from restore.runtime import keep_heap
 
+    defer_heavy_imports()
     _register()
     keep_heap()
     try:
