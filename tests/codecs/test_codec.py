@@ -149,6 +149,31 @@ def test_overlapping_tiles_cross_fade_and_decode_regions(tiny_codec, photo):
     assert unpack(tiny_codec.encode(img, quality=2, overlap=16))[0].grid == (1, 1)
 
 
+def test_tiles_are_coded_grouped_by_shape_and_stored_in_raster_order(tiny_codec):
+    from PIL import Image as P
+
+    from restore.codecs.codec import _pad_to, by_shape
+    from restore.codecs.model import STRIDE
+    from tinycodec import EXAMPLES
+
+    photo = np.asarray(P.open(EXAMPLES / "astronaut.png").convert("RGB"))[:200, 100:350].copy()   # 250×200
+    data = tiny_codec.encode(Image.from_array(photo), quality=2, tile=128, overlap=8)
+    h, streams = unpack(data)
+    assert h.grid == (3, 2) and h.coded_box(2)[2] == 34      # cells of 112: the last column codes 34 px
+    assert by_shape(h, range(6)) == [0, 1, 3, 4, 2, 5]        # 128×128 tiles first, then the 64×128 column
+    assert by_shape(h, [5, 0, 2]) == [5, 2, 0]                # groups in order of first appearance
+    rgb = torch.from_numpy(photo).permute(2, 0, 1).float() / 255
+    for i in range(6):                           # stream i is tile i's, whatever order they were coded in
+        x, y, w, hh = h.coded_box(i)
+        t = _pad_to(rgb[None, :, y:y + hh, x:x + w], STRIDE)
+        assert streams[3 + i] == tiny_codec.net.compress(t, 2.0, tiny_codec.analyse(t))
+    full = tiny_codec.decode(data).pixels
+    y_hat = tiny_codec.tile_latents(h, 5, streams[3 + 5])       # where only tile 5 reaches, it is tile 5's output
+    t5 = tiny_codec._transform(lambda y: tiny_codec.net.synthesise(y, 2.0), y_hat)[0].clamp(0, 1)
+    assert h.coded_box(5) == (216, 104, 34, 96) and torch.allclose(full[:, 120:, 232:], t5[:, 16:96, 16:34])
+    assert torch.allclose(tiny_codec.decode(data, region=(200, 150, 50, 50)).pixels, full[:, 150:, 200:], atol=1e-6)
+
+
 def test_gray_alpha_16bit_and_metadata_survive(tiny_codec, photo, rng):
     gray16 = (photo.mean(2) * 257).astype(np.uint16)
     alpha16 = rng.integers(0, 65536, gray16.shape, dtype=np.uint16)
