@@ -12,6 +12,7 @@ from typing import Optional
 
 import torch
 
+from restore.formats import PATTERNS
 from restore.resize import imresize
 
 __all__ = ["mod_crop", "bicubic_downscale", "bicubic_upscale", "PATTERNS", "check_pattern", "bayer_masks",
@@ -40,7 +41,6 @@ def bicubic_upscale(lr: torch.Tensor, scale: int) -> torch.Tensor:
 
 
 # -- Bayer mosaic -----------------------------------------------------------------------------------------------
-PATTERNS = ("RGGB", "BGGR", "GRBG", "GBRG")
 
 
 def check_pattern(pattern: str) -> str:

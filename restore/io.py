@@ -18,22 +18,12 @@ from typing import Optional, Union
 import numpy as np
 import torch
 
+from restore.formats import READ_EXTS, WRITE_EXTS, ImageError, first_line
+
 __all__ = ["Image", "ImageError", "first_line", "read_image", "write_image", "pil_to_array",
            "apply_orientation", "apply_orientation_image", "atomic_write_bytes", "READ_EXTS", "WRITE_EXTS"]
 
-READ_EXTS = {".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp"}
-WRITE_EXTS = {".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp"}
 ORIENTATION_TAG = 0x0112
-
-
-class ImageError(ValueError):
-    """A file that cannot be read or written as an image; the message is one line for the user."""
-
-
-def first_line(exc: BaseException) -> str:
-    """The first line of an exception's message (KeyError unquoted), or its type name when it has none."""
-    text = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
-    return text.splitlines()[0] if text.strip() else type(exc).__name__
 
 
 @dataclass

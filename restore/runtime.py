@@ -1,13 +1,16 @@
-"""CPU runtime choices: thread count, whether bf16 autocast is worth using, and how the C heap behaves."""
+"""CPU runtime choices: thread count, whether bf16 autocast is worth using, and how the C heap behaves.
+
+torch is imported where it is used: the CLI sets the heap up before it knows whether a command needs torch."""
 from __future__ import annotations
 
 import contextlib
 import ctypes
 import ctypes.util
 import functools
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-import torch
+if TYPE_CHECKING:
+    import torch
 
 __all__ = ["cpu_has_bf16", "resolve_precision", "autocast", "run_at", "set_threads", "keep_heap", "trim_heap",
            "ShapeTrim"]
@@ -82,6 +85,8 @@ def cpu_has_bf16() -> bool:
             return "avx512_bf16" in flags or "amx_bf16" in flags
     except OSError:
         pass
+    import torch
+
     try:
         return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
     except (AttributeError, RuntimeError):
@@ -99,6 +104,8 @@ def resolve_precision(precision: str) -> str:
 
 def autocast(precision: str):
     """Context manager: bf16 autocast on the CPU for 'bf16', nothing for 'fp32'."""
+    import torch
+
     if precision == "bf16":
         return torch.autocast("cpu", dtype=torch.bfloat16)
     return contextlib.nullcontext()
@@ -107,6 +114,8 @@ def autocast(precision: str):
 def run_at(precision: str, fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> torch.Tensor:
     """``fn(x)`` in inference mode at a resolved ``precision`` ('bf16': channels-last input under bf16
     autocast), returned as fp32."""
+    import torch
+
     if precision == "bf16":
         x = x.contiguous(memory_format=torch.channels_last)
     with torch.inference_mode(), autocast(precision):
@@ -114,5 +123,7 @@ def run_at(precision: str, fn: Callable[[torch.Tensor], torch.Tensor], x: torch.
 
 
 def set_threads(threads: int | None) -> None:
+    import torch
+
     if threads:
         torch.set_num_threads(int(threads))

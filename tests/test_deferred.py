@@ -1,5 +1,5 @@
-"""Deferred imports: stand-ins load only what is used, behave like the real modules once used, and the CLI's
-codec commands start without compressai's unrelated subpackages."""
+"""Deferred imports: stand-ins load only what is used, behave like the real modules once used, the CLI's
+codec commands start without compressai's unrelated subpackages, and --help / --version without torch."""
 from __future__ import annotations
 
 import subprocess
@@ -107,3 +107,12 @@ def test_cli_decodes_without_compressai_extras_and_loads_them_on_demand(tmp_path
     assert res.stdout.split() == ["0", "-", "64", "True", "True"]
     got, want = read_image(out).to_array(), read_image(DATA / "sample.png").to_array()
     assert np.abs(got.astype(int) - want.astype(int)).max() <= 1
+
+
+def test_cli_help_and_version_answer_without_importing_torch():
+    child = ("import sys\nfrom restore.cli import main\n"
+             "codes = [main(['--version']), main(['--help']), main(['encode', '--help'])]\n"
+             "print(codes, 'torch' in sys.modules, file=sys.stderr)")
+    res = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, check=True)
+    assert "restore, version" in res.stdout and "Usage: restore encode" in res.stdout
+    assert res.stderr.strip().splitlines()[-1] == "[0, 0, 0] False"

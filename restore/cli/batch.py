@@ -9,7 +9,7 @@ from typing import Any, Callable, Optional
 import click
 
 from restore.cli.ledger import Ledger
-from restore.io import READ_EXTS, WRITE_EXTS, ImageError, first_line, read_image, write_image
+from restore.formats import READ_EXTS, WRITE_EXTS, ImageError, first_line
 
 __all__ = ["BatchOptions", "plan_outputs", "process_file", "run_batch", "batch_options", "LEDGER_NAME"]
 
@@ -127,11 +127,14 @@ def plan_outputs(inputs: list[Path], opts: BatchOptions) -> list[tuple[Path, Pat
     return plan
 
 
-def process_file(src: Path, dst: Path, fn: Callable, read: Callable[[Path], Any] = read_image,
+def process_file(src: Path, dst: Path, fn: Callable, read: Optional[Callable[[Path], Any]] = None,
                  write: Optional[Callable[[Any, Path], Any]] = None, quality: int = 95,
                  progress: Optional[Callable[[int, int], None]] = None) -> None:
-    """Read ``src``, run ``fn(item, progress)``, write the result to ``dst`` (atomically)."""
-    result = fn(read(src), progress or (lambda done, total: None))
+    """Read ``src`` (default: as an image), run ``fn(item, progress)``, write the result to ``dst``
+    (atomically; default: as an image)."""
+    from restore.io import read_image, write_image
+
+    result = fn((read or read_image)(src), progress or (lambda done, total: None))
     dst.parent.mkdir(parents=True, exist_ok=True)
     if write is None:
         write_image(result, dst, quality=quality)
@@ -144,7 +147,7 @@ def _message(src: Path, e: BaseException) -> str:
     return msg if str(src) in msg else f"{src}: {msg}"
 
 
-def work_on(src: Path, dst: Path, fn: Callable, read: Callable, write: Optional[Callable],
+def work_on(src: Path, dst: Path, fn: Callable, read: Optional[Callable], write: Optional[Callable],
             quality: int, progress: Optional[Callable[[int, int], None]] = None) -> tuple[str, str, Optional[str]]:
     """One file, in this process or on a cluster worker: ``(src, dst, error message or None)``."""
     try:
@@ -187,7 +190,7 @@ def _ledger(opts: BatchOptions, plan: list[tuple[Path, Path]]) -> Optional[Ledge
 
 
 def run_batch(inputs: list[Path], opts: BatchOptions, fn: Callable[[Any, Callable[[int, int], None]], Any],
-              read: Callable[[Path], Any] = read_image,
+              read: Optional[Callable[[Path], Any]] = None,
               write: Optional[Callable[[Any, Path], Any]] = None) -> BatchResult:
     """Read → ``fn(item, progress)`` → write for every planned file; failures are collected, never fatal.
 

@@ -8,7 +8,7 @@ import click
 from restore.cli import cli
 from restore.cli.batch import BatchOptions, batch_options, report, run_batch
 from restore.cli.common import load_task_model, model_options, parse_tile
-from restore.degrade import PATTERNS
+from restore.formats import PATTERNS
 
 
 def _read_mask(path: Path):

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from restore.io import ImageError, write_image
+from restore.formats import ImageError
 
 __all__ = ["ModelCall", "write_with_layer"]
 
@@ -39,6 +39,8 @@ class ModelCall:
 
 def write_with_layer(result: Any, dst: Path, quality: int = 95, layer_suffix: Optional[str] = None) -> None:
     """Write a task's image; with ``layer_suffix`` the result is (image, layer) and the layer goes beside it."""
+    from restore.io import write_image
+
     if layer_suffix is None:
         write_image(result, dst, quality=quality)
         return

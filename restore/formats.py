@@ -1,0 +1,19 @@
+"""What restore reads and writes, and how it reports a file it cannot use; no torch, so the CLI can build
+its commands and answer ``--help`` without importing it."""
+from __future__ import annotations
+
+__all__ = ["READ_EXTS", "WRITE_EXTS", "PATTERNS", "ImageError", "first_line"]
+
+READ_EXTS = {".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp"}
+WRITE_EXTS = {".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp"}
+PATTERNS = ("RGGB", "BGGR", "GRBG", "GBRG")     # Bayer layouts of mosaic inputs, as read row by row from the top left
+
+
+class ImageError(ValueError):
+    """A file that cannot be read or written as an image; the message is one line for the user."""
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (KeyError unquoted), or its type name when it has none."""
+    text = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+    return text.splitlines()[0] if text.strip() else type(exc).__name__
