@@ -88,8 +88,11 @@ def timed_cli(args: list[str], python: tuple[str, ...] = ("-m", "restore")) -> t
     peak RSS in MiB) of the whole process; a failure stops the benchmark with the command's error line."""
     import subprocess
 
+    from restore.runtime import child_environ
+
     t = time.perf_counter()
-    r = subprocess.run(["/usr/bin/time", "-v", sys.executable, *python, *args], capture_output=True, text=True)
+    r = subprocess.run(["/usr/bin/time", "-v", sys.executable, *python, *args], capture_output=True, text=True,
+                       env=child_environ())
     wall = time.perf_counter() - t
     if r.returncode:
         lines = r.stderr.strip().splitlines()

@@ -6,8 +6,10 @@
 Each round times, in alternation so a slow spell of the machine hits them alike: ``python -c "import torch"``
 (the floor every command pays), ``restore --version``, and ``restore encode`` / ``restore decode`` of a Kodak
 image at quality 4, once as shipped (compressai's package ``__init__`` and ``scipy.stats`` deferred,
-``restore.deferred``) and once with compressai imported in full first, as before. Wall seconds of the whole
-process (median over rounds and images) and its peak RSS.
+``restore.deferred``; PyTorch's allocator without huge pages, ``restore.runtime.small_pages``) and once with
+compressai, and so torch, imported first, as before (huge pages stay on). Wall seconds of the whole process
+(median over rounds and images) and its peak RSS. Children get the user's environment
+(``restore.runtime.child_environ``).
 """
 from __future__ import annotations
 
@@ -64,7 +66,8 @@ def main(argv: list[str] | None = None) -> None:
         "## One image through the CLI (start-up included)", "",
         f"{machine_line()}. Command: `{command}`", "",
         f"A process per command; {', '.join(p.name for p in images)} at quality 4, {a.rounds} rounds, "
-        "jobs in alternation. Wall seconds of the whole process.", "",
+        "jobs in alternation. Wall seconds of the whole process. \"compressai in full\": imported, with torch, "
+        "before the command runs, as before (so the allocator also keeps its huge pages).", "",
         table(["job", "median s", "min s", "max s", "peak RSS GB"], rows)])
     print(body)
     if not a.no_write:

@@ -92,8 +92,9 @@ CHILD = textwrap.dedent("""
     g = GaussianConditional(None)
     g.update_scale_table(scale_table())                       # needs scipy.stats: loads it now
     import compressai
+    import os
     print(rc, ",".join(heavy) or "-", g._quantized_cdf.shape[0], bool(compressai.__version__),
-          "torch_geometric" in sys.modules)
+          "torch_geometric" in sys.modules, os.environ["THP_MEM_ALLOC_ENABLE"])
 """)
 
 
@@ -101,10 +102,11 @@ def test_cli_decodes_without_compressai_extras_and_loads_them_on_demand(tmp_path
     from restore.io import read_image
 
     monkeypatch.setenv("RESTORE_WEIGHTS_DIR", str(DATA))
+    monkeypatch.delenv("THP_MEM_ALLOC_ENABLE", raising=False)       # as a user who never set it
     out = tmp_path / "out.png"
     res = subprocess.run([sys.executable, "-c", CHILD, str(DATA / "sample.rst"), str(out)],
                          capture_output=True, text=True, check=True)
-    assert res.stdout.split() == ["0", "-", "64", "True", "True"]
+    assert res.stdout.split() == ["0", "-", "64", "True", "True", "0"]     # decode turned huge pages off
     got, want = read_image(out).to_array(), read_image(DATA / "sample.png").to_array()
     assert np.abs(got.astype(int) - want.astype(int)).max() <= 1
 

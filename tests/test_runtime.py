@@ -45,3 +45,28 @@ def test_shape_trim_trims_the_kept_heap_only_when_the_tile_shape_changes(monkeyp
         trim(shape)
     assert len(calls) == 2
 
+
+
+SMALL = """
+import os, sys
+import restore
+from restore.runtime import small_pages
+first = small_pages()
+value = os.environ["THP_MEM_ALLOC_ENABLE"]
+import torch
+from restore.runtime import child_environ
+print(first, value, small_pages(), child_environ().get("THP_MEM_ALLOC_ENABLE", "-"))
+"""
+
+
+@pytest.mark.parametrize("user,expected", [(None, "True 0 False -"), ("1", "False 1 False 1"),
+                                                ("0", "False 0 False 0")])
+def test_small_pages_turns_huge_pages_off_before_torch_unless_the_user_chose_and_children_see_their_choice(
+        user, expected):
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "THP_MEM_ALLOC_ENABLE"}
+    if user is not None:
+        env["THP_MEM_ALLOC_ENABLE"] = user
+    out = subprocess.run([sys.executable, "-c", SMALL], capture_output=True, text=True, check=True, env=env)
+    assert out.stdout.split() == expected.split()

@@ -29,9 +29,12 @@ CODEC_EXT = ".rst"
 def encode_command(inputs, quality, target_bpp, model, tile, overlap, threads, precision, output, recursive,
                    suffix, skip_existing, overwrite, quiet) -> None:
     """Compress images (files or folders) to .rst files with the learned codec."""
+    from restore.runtime import set_threads, small_pages
+
+    small_pages()                                   # before torch is imported
+
     from restore.api import load
     from restore.io import atomic_write_bytes
-    from restore.runtime import set_threads
 
     set_threads(threads)
     opts = BatchOptions(output=output, recursive=recursive, suffix=suffix or "", skip_existing=skip_existing,
@@ -55,9 +58,12 @@ def encode_command(inputs, quality, target_bpp, model, tile, overlap, threads, p
 def decode_command(inputs, region, threads, precision, output, recursive, suffix, ext, skip_existing, overwrite,
                    quality, quiet) -> None:
     """Decode .rst files (or folders of them) to images; writes NAME_decoded.png beside each by default."""
+    from restore.runtime import set_threads, small_pages
+
+    small_pages()                                   # before torch is imported
+
     from restore.api import codec_for
     from restore.codecs.codec import parse_region
-    from restore.runtime import set_threads
 
     set_threads(threads)
     box = parse_region(region) if region else None
