@@ -46,7 +46,6 @@ def test_shape_trim_trims_the_kept_heap_only_when_the_tile_shape_changes(monkeyp
     assert len(calls) == 2
 
 
-
 SMALL = """
 import os, sys
 import restore

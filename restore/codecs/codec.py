@@ -86,8 +86,8 @@ class LearnedCodec:
 
     def tile_latents(self, h: Header, index: int, payload: bytes) -> torch.Tensor:
         """The fixed-point ``y_hat`` of tile ``index`` from its stream: exact, the same on every machine."""
-        _, _, w, hh = h.coded_box(index)
-        return self.net.decode_latents(payload, -(-hh // STRIDE) * STRIDE, -(-w // STRIDE) * STRIDE)
+        w, hh = _padded(h, index)
+        return self.net.decode_latents(payload, hh, w)
 
     def analyse(self, tile: torch.Tensor) -> torch.Tensor:
         """A padded 1×3×H×W tile's analysis transform at this codec's precision (what :meth:`encode` codes)."""
