@@ -41,8 +41,6 @@ def bicubic_upscale(lr: torch.Tensor, scale: int) -> torch.Tensor:
 
 
 # -- Bayer mosaic -----------------------------------------------------------------------------------------------
-
-
 def check_pattern(pattern: str) -> str:
     """The pattern in upper case, or a one-line ValueError naming the valid ones."""
     p = str(pattern).upper()

@@ -7,7 +7,11 @@ import contextlib
 import ctypes
 import ctypes.util
 import functools
+import os
+import sys
 from typing import TYPE_CHECKING, Callable
+
+import restore
 
 if TYPE_CHECKING:
     import torch
@@ -82,11 +86,6 @@ def small_pages() -> bool:
     38-39 s and 1.8-2.2 GB without them, 40-42 s and 2.2-2.6 GB with; a Kodak encode was the same either way.
     The codec's encode and decode commands call it before they import torch.
     """
-    import os
-    import sys
-
-    import restore
-
     if restore._THP_FROM_USER or "torch" in sys.modules:
         return False
     os.environ["THP_MEM_ALLOC_ENABLE"] = "0"
@@ -96,10 +95,6 @@ def small_pages() -> bool:
 def child_environ() -> dict[str, str]:
     """``os.environ`` for a child process that should choose its memory settings as a fresh one would: without
     the ``THP_MEM_ALLOC_ENABLE`` that importing restore set (the child would take it for the user's choice)."""
-    import os
-
-    import restore
-
     env = dict(os.environ)
     if not restore._THP_FROM_USER:
         env.pop("THP_MEM_ALLOC_ENABLE", None)
