@@ -238,9 +238,12 @@ def decode(data: Union[bytes, str, "os.PathLike"], region: Optional[tuple[int, i
 def codec_for(data: bytes, precision: str = "auto"):
     """The installed codec named in a ``.rst`` file's header (a one-line error if it is not installed)."""
     from restore.codecs.container import CodecFormatError, unpack
+    from restore.weights import RetiredModelError
 
     header, _ = unpack(data)
     try:
         return load(header.model_id, precision=precision)
+    except RetiredModelError as e:
+        raise CodecFormatError(f"file was coded with a retired model: {e}") from None
     except KeyError:
         raise CodecFormatError(f"file needs codec model {header.model_id!r}, which is not installed") from None

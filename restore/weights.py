@@ -1,7 +1,12 @@
 """The weights manifest: every shipped model, its file, hash, architecture and measured metrics.
 
-Loading verifies the sha256 of the safetensors file and matches keys strictly; nothing is ever
-downloaded.
+The files are package data (``weights/`` of the checkout is installed as the package ``restore._weights``), so a
+wheel or a plain ``pip install`` carries them; ``$RESTORE_WEIGHTS_DIR`` points at another folder. Loading verifies
+the sha256 of the safetensors file and matches keys strictly; nothing is ever downloaded.
+
+Retired models (superseded codec generations) keep their record under ``"retired"``, with the git commit whose
+tree holds their file: they load only from a folder that holds that exact file, and otherwise fail with a
+message that says how to get it.
 """
 from __future__ import annotations
 
@@ -15,18 +20,39 @@ from typing import Optional
 import torch
 
 __all__ = ["WEIGHTS_DIR", "weights_dir", "ModelEntry", "Manifest", "sha256_file", "load_state", "save_state", "WeightsError",
-           "build_model", "model_card"]
+           "RetiredModelError", "build_model", "model_card", "stored_state", "STORAGE"]
 
-WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
+
+def _shipped_dir() -> Path:
+    """Where the installed distribution keeps its weights: the package ``restore._weights`` (mapped to the
+    checkout's ``weights/`` by pyproject.toml), or ``weights/`` beside the sources when ``restore`` is imported
+    from a checkout that was never installed."""
+    from importlib.resources import files
+
+    try:
+        return Path(str(files("restore._weights")))
+    except ModuleNotFoundError:
+        return Path(__file__).resolve().parent.parent / "weights"
+
+
+WEIGHTS_DIR = _shipped_dir()
+STORAGE = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 
 
 def weights_dir() -> Path:
-    """The weights folder in use: ``$RESTORE_WEIGHTS_DIR`` if set, else the shipped ``weights/``."""
+    """The weights folder in use: ``$RESTORE_WEIGHTS_DIR`` if set, else the shipped one."""
     return Path(os.environ.get("RESTORE_WEIGHTS_DIR") or WEIGHTS_DIR)
 
 
 class WeightsError(RuntimeError):
     """A missing, altered or mismatched weights file."""
+
+
+class RetiredModelError(KeyError):
+    """A retired model whose weights file is not in the weights folder in use (``str()`` is the whole message)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
 
 
 def sha256_file(path: Path) -> str:
@@ -53,28 +79,40 @@ class ModelEntry:
     metrics: dict = field(default_factory=dict)
     licence: str = "MIT"
     notes: str = ""
+    storage: str = "float32"   # dtype of the floating-point tensors in the file (results measured unchanged)
+    commit: str = ""           # retired models: a git commit whose tree holds ``weights/<file>``
 
     def path(self, root: Optional[Path] = None) -> Path:
         return Path(root or weights_dir()) / self.file
 
 
 class Manifest:
-    """``weights/manifest.json``: a list of :class:`ModelEntry`, looked up by id or alias."""
+    """``manifest.json`` of a weights folder: a list of :class:`ModelEntry`, looked up by id or alias, and the
+    retired records (the folder's own and the shipped manifest's)."""
 
     def __init__(self, root: Optional[Path] = None):
         self.root = Path(root or weights_dir())
         self.file = self.root / "manifest.json"
-        raw = json.loads(self.file.read_text()) if self.file.exists() else {"models": []}
+        raw = _read(self.file)
         self.entries = [ModelEntry(**m) for m in raw["models"]]
+        self.retired = [ModelEntry(**m) for m in raw.get("retired", [])]
+        shipped = {} if self.root.resolve() == WEIGHTS_DIR.resolve() else _read(WEIGHTS_DIR / "manifest.json")
+        self.inherited = [ModelEntry(**m) for m in shipped.get("retired", [])]   # looked up, never written here
 
     def resolve(self, name: str) -> tuple[ModelEntry, Optional[int]]:
-        """Entry for an id or alias; an alias like ``sr-x4`` also fixes the scale it stands for."""
+        """Entry for an id or alias; an alias like ``sr-x4`` also fixes the scale it stands for. A retired id
+        resolves only when its file is in this folder (it is verified when loaded)."""
         for e in self.entries:
             if name == e.id:
                 return e, None
             for a in e.aliases:
                 if name == a:
                     return e, _alias_scale(a)
+        for e in self.retired + self.inherited:
+            if name == e.id:
+                if e.path(self.root).is_file():
+                    return e, None
+                raise RetiredModelError(retired_message(e))
         known = sorted({e.id for e in self.entries} | {a for e in self.entries for a in e.aliases})
         raise KeyError(f"unknown model {name!r}; known: {', '.join(known) or 'none'}")
 
@@ -85,13 +123,45 @@ class Manifest:
                 e.aliases = [a for a in e.aliases if a not in entry.aliases]
         self.save()
 
+    def retire(self, model_id: str, commit: str) -> ModelEntry:
+        """Move a model to the retired records: it stops shipping, and its file stays in git at ``commit``."""
+        entry, _ = self.resolve(model_id)
+        entry.commit, entry.aliases = commit, []
+        self.entries = [e for e in self.entries if e is not entry]
+        self.retired = [e for e in self.retired if e.id != model_id] + [entry]
+        self.save()
+        (self.root / f"{model_id}.md").unlink(missing_ok=True)
+        return entry
+
     def save(self) -> None:
         from restore.io import atomic_write_bytes
 
-        data = {"models": [vars(e) for e in sorted(self.entries, key=lambda e: e.id)]}
+        data = {"models": [_record(e) for e in sorted(self.entries, key=lambda e: e.id)]}
+        if self.retired:
+            data["retired"] = [_record(e) for e in sorted(self.retired, key=lambda e: e.id)]
         atomic_write_bytes(self.file, (json.dumps(data, indent=2) + "\n").encode())
         for e in self.entries:
             atomic_write_bytes(self.root / f"{e.id}.md", model_card(e).encode())
+
+
+def _read(file: Path) -> dict:
+    return json.loads(file.read_text()) if file.is_file() else {"models": []}
+
+
+def _record(e: ModelEntry) -> dict:
+    """The manifest record, without ``storage`` and ``commit`` where they are at their defaults."""
+    return {k: v for k, v in vars(e).items() if not (k in _OPTIONAL and v == _OPTIONAL[k])}
+
+
+_OPTIONAL = {"storage": "float32", "commit": ""}
+
+
+def retired_message(e: ModelEntry) -> str:
+    """How to decode with a retired model: its weights stay in git history at ``e.commit``."""
+    return (f"{e.id!r} (weights {e.sha256[:16]}) is retired and no longer shipped; to use it, extract its "
+            f"weights from the restore repository's history and point RESTORE_WEIGHTS_DIR at them: "
+            f"mkdir -p DIR && git show {e.commit[:12]}:weights/{e.file} > DIR/{e.file} && "
+            f"RESTORE_WEIGHTS_DIR=DIR restore decode …")
 
 
 def model_card(e: ModelEntry) -> str:
@@ -99,7 +169,7 @@ def model_card(e: ModelEntry) -> str:
     t = e.training
     lines = [f"# {e.id}", "", f"- task: {e.task}; aliases: {', '.join(e.aliases) or '-'}",
              f"- architecture: `{e.arch}` {json.dumps(e.kwargs)}; {t.get('params', '?')} parameters",
-             f"- file: `{e.file}` (sha256 `{e.sha256}`), licence {e.licence}",
+             f"- file: `{e.file}` (sha256 `{e.sha256}`, {e.storage} weights), licence {e.licence}",
              f"- training data: {', '.join(t.get('data', []))} ({t.get('train_images', '?')} images; "
              f"{t.get('val_images', '?')} held out for validation)",
              f"- training: {t.get('steps', '?')} steps, {t.get('cpu_minutes', '?')} CPU minutes over "
@@ -117,18 +187,22 @@ def _alias_scale(alias: str) -> Optional[int]:
     return int(tail[1]) if len(tail) == 2 and tail[1].isdigit() else None
 
 
-def save_state(model: torch.nn.Module, path: Path) -> str:
-    """Save a state dict as safetensors, atomically; returns its sha256.
+def stored_state(state: dict[str, torch.Tensor], storage: str = "float32") -> dict[str, torch.Tensor]:
+    """The tensors as a file of ``storage`` holds them: fp32/fp16/bf16 tensors in that dtype; integer tables and
+    float64 fixed-point buffers keep theirs (the codec's exact integer path depends on them)."""
+    dtype = STORAGE[storage]
+    return {k: v.detach().to(dtype).contiguous() if v.dtype in (torch.float32, torch.float16, torch.bfloat16)
+            else v.detach().contiguous() for k, v in state.items()}
 
-    Half-precision floats are stored as fp32; integer tables and float64 fixed-point buffers keep their dtype.
-    """
+
+def save_state(model: torch.nn.Module | dict, path: Path, storage: str = "float32") -> str:
+    """Save a module's state dict (or a state dict) as safetensors of ``storage``, atomically; returns its sha256."""
     from safetensors.torch import save
 
     from restore.io import atomic_write_bytes
 
-    state = {k: v.detach().contiguous().float() if v.dtype in (torch.float16, torch.bfloat16) else
-             v.detach().contiguous() for k, v in model.state_dict().items()}
-    atomic_write_bytes(Path(path), save(state))
+    state = model.state_dict() if isinstance(model, torch.nn.Module) else model
+    atomic_write_bytes(Path(path), save(stored_state(state, storage)))
     return sha256_file(Path(path))
 
 

@@ -1,20 +1,58 @@
 """Running one image function over files and folders: naming, skipping, progress, error report."""
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Collection, Optional, Union
 
 import click
 
 from restore.cli.ledger import Ledger
 from restore.formats import READ_EXTS, WRITE_EXTS, ImageError, first_line
 
-__all__ = ["BatchOptions", "plan_outputs", "process_file", "run_batch", "batch_options", "LEDGER_NAME"]
+__all__ = ["BatchOptions", "plan_outputs", "check_outputs", "output_target", "OutputNameError", "OUTPUT_PATH",
+           "process_file", "run_batch", "batch_options", "LEDGER_NAME"]
 
 LEDGER_NAME = ".restore-batch.jsonl"     # the default --manifest of a cluster run, in the output folder
 FAILURES = (ImageError, ValueError, OSError, MemoryError, RuntimeError)   # one bad file; the batch goes on
+SEPARATORS = tuple(s for s in {"/", os.sep, os.altsep} if s)
+OUTPUT_PATH = click.Path()   # -o as typed (a str): a Path would drop the trailing separator that marks a folder
+
+
+class OutputNameError(click.UsageError):
+    """A bad -o, shown as one line (``error: -o NAME: why``) instead of the usage block."""
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"error: {self.format_message()}", err=True, file=file)
+
+
+def output_target(output: Union[str, Path, None], single: bool, exts: Collection[str],
+                  any_ext: bool = False) -> tuple[Optional[Path], bool]:
+    """What ``-o`` names: ``(path, True)`` for a file, ``(path, False)`` for a folder, ``(None, False)`` without -o.
+
+    The rule, shared by every command with -o: a name that already is a folder, ends in a path separator or
+    has no extension is a folder (made when needed); any other name is a file, which only a single input
+    may have, with an extension from ``exts`` (any extension with ``any_ext``: the codec's container).
+    Everything else is an :class:`OutputNameError`, raised before any work and before anything is created.
+    """
+    if output is None:
+        return None, False
+    spelled = os.fspath(output)
+    path = Path(spelled)
+    if path.is_dir() or spelled.endswith(SEPARATORS) or not path.suffix:
+        if path.exists() and not path.is_dir():
+            raise OutputNameError(f"-o {spelled}: an output folder is needed (the name has no extension), "
+                                  f"and this is a file")
+        return path, False
+    if not single:
+        raise OutputNameError(f"-o {spelled}: several inputs need an output folder, and this names a file "
+                              f"(give a folder name without an extension, or end it with /)")
+    if not any_ext and path.suffix.lower() not in exts:
+        raise OutputNameError(f"-o {spelled}: {path.suffix!r} is not a format we write; use one of "
+                              f"{', '.join(sorted(e.lstrip('.') for e in exts))}")
+    return path, True
 
 
 @dataclass
@@ -33,6 +71,13 @@ class BatchOptions:
     workers: int = 0                              # > 0: a local dask cluster of this many processes
     scheduler: Optional[str] = None               # a dask scheduler address: run on that cluster
     manifest: Optional[Path] = None               # the resumable done/failed record (Ledger)
+    any_file_ext: bool = False                    # -o FILE may have any extension, not just out_exts
+    output_spelled: Optional[str] = None          # -o as typed (set from output; keeps a trailing "/")
+
+    def __post_init__(self) -> None:
+        if self.output is not None:
+            self.output_spelled = os.fspath(self.output)
+            self.output = Path(self.output)
 
     @property
     def distributed(self) -> bool:
@@ -54,8 +99,9 @@ def batch_options(f: Callable | None = None, *, image_output: bool = True, quiet
     if f is None:
         return lambda g: batch_options(g, image_output=image_output, quiet_short=quiet_short, cluster=cluster)
     opts = [
-        click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
-                     help="Output file (one input) or folder."),
+        click.option("-o", "--output", type=OUTPUT_PATH, default=None,
+                     help="Output file (one input; a name with an extension) or folder (a name without an "
+                          "extension, ending in /, or an existing folder)."),
         click.option("-r", "--recursive", is_flag=True, help="Descend into sub-folders of folder inputs."),
         click.option("--suffix", default=None, help="Appended to output file names (default per command)."),
         click.option("--skip-existing", is_flag=True, help="Leave inputs whose output already exists."),
@@ -102,19 +148,31 @@ def _gather(inputs: list[Path], recursive: bool, exclude_suffix: str, ext: str,
     return items
 
 
-def plan_outputs(inputs: list[Path], opts: BatchOptions) -> list[tuple[Path, Path]]:
-    """Map each input file to its output path following -o, --suffix, --ext and --recursive."""
+def _out_ext(opts: BatchOptions) -> str:
     ext = "." + (opts.ext or opts.default_ext).lower().lstrip(".")
     if ext not in opts.out_exts:
         raise click.UsageError(f"--ext {opts.ext!r} is not a format we write; use one of "
                                f"{', '.join(sorted(e[1:] for e in opts.out_exts))}")
-    out = opts.output
+    return ext
+
+
+def _single_file(inputs: list[Path]) -> bool:
+    return len(inputs) == 1 and not inputs[0].is_dir()
+
+
+def check_outputs(inputs: list[Path], opts: BatchOptions) -> None:
+    """The usage errors of -o and --ext (see :func:`output_target`); commands call this before loading a
+    model, so that a bad name costs nothing and creates nothing."""
+    _out_ext(opts)
+    output_target(opts.output_spelled, _single_file(list(inputs)), opts.out_exts, opts.any_file_ext)
+
+
+def plan_outputs(inputs: list[Path], opts: BatchOptions) -> list[tuple[Path, Path]]:
+    """Map each input file to its output path following -o, --suffix, --ext and --recursive."""
+    ext = _out_ext(opts)
+    out, out_is_file = output_target(opts.output_spelled, _single_file(inputs), opts.out_exts, opts.any_file_ext)
     in_place = out is None
     items = _gather(inputs, opts.recursive, opts.suffix if in_place else "", ext, opts.in_exts)
-    single_file = len(inputs) == 1 and not inputs[0].is_dir()
-    out_is_file = out is not None and single_file and out.suffix.lower() in opts.out_exts and not out.is_dir()
-    if out is not None and not out_is_file and len(items) > 1 and out.exists() and not out.is_dir():
-        raise click.UsageError(f"-o {out}: several inputs need an output folder, and this is a file")
     plan = []
     for f, root in items:
         if out_is_file:

@@ -6,7 +6,9 @@ from pathlib import Path
 import click
 
 from restore.cli import cli
+from restore.cli.batch import OUTPUT_PATH, output_target
 from restore.cli.common import load_task_model, model_options, parse_tile
+from restore.formats import WRITE_EXTS
 
 
 def burst_frames(inputs: tuple[Path, ...]) -> list[Path]:
@@ -21,8 +23,9 @@ def burst_frames(inputs: tuple[Path, ...]) -> list[Path]:
 
 @cli.command("burst")
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
-              help="Output file (default: FIRST_burst.png beside the first frame).")
+@click.option("-o", "--output", type=OUTPUT_PATH, default=None,
+              help="Output file (a name with an extension), or folder for FIRST_burst.png (a name without an "
+                   "extension, ending in /, or an existing folder); default: beside the first frame.")
 @click.option("-s", "--scale", type=click.Choice(["1", "2", "4"]), default="1", show_default=True,
               help="Also super-resolve the fused image.")
 @click.option("--quality", type=click.IntRange(1, 100), default=95, show_default=True, help="JPEG/WebP quality.")
@@ -35,6 +38,8 @@ def burst_command(inputs, output, scale, quality, overwrite, quiet, model, tile,
     The first frame is the reference: the result shows the scene as it was then, and objects that moved
     during the burst are not ghosted.
     """
+    target, is_file = output_target(output, True, WRITE_EXTS)    # a bad -o: before torch is even imported
+
     import sys
 
     from tqdm import tqdm
@@ -47,7 +52,8 @@ def burst_command(inputs, output, scale, quality, overwrite, quiet, model, tile,
     paths = burst_frames(inputs)
     if len(paths) < 2:
         raise click.UsageError(f"a burst needs at least 2 frames, got {len(paths)}")
-    out = output or paths[0].with_name(f"{paths[0].stem}_burst{'' if scale == '1' else '_x' + scale}.png")
+    name = f"{paths[0].stem}_burst{'' if scale == '1' else '_x' + scale}.png"
+    out = target if is_file else (target / name if target is not None else paths[0].with_name(name))
     if any(out.resolve() == p.resolve() for p in paths if p.exists()) and not overwrite:
         raise click.UsageError(f"output {out} would replace a frame (use -o or --overwrite)")
     m = load_task_model(model, f"burst-x{scale}", "burst", f"×{scale} burst", f"train burst --scale {scale}",
@@ -63,6 +69,7 @@ def burst_command(inputs, output, scale, quality, overwrite, quiet, model, tile,
 
     result = m(frames, tile=tile, progress=progress)
     bar.close()
+    out.parent.mkdir(parents=True, exist_ok=True)
     write_image(result, out, quality=quality)
     if not quiet:
         click.echo(f"wrote {out} ({len(paths)} frames)", err=True)

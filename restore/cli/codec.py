@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 
 from restore.cli import cli
-from restore.cli.batch import BatchOptions, batch_options, report, run_batch
+from restore.cli.batch import BatchOptions, batch_options, check_outputs, report, run_batch
 from restore.cli.common import PRECISION
 
 CODEC_EXT = ".rst"
@@ -32,13 +32,15 @@ def encode_command(inputs, quality, target_bpp, model, tile, overlap, threads, p
     from restore.runtime import set_threads, small_pages
 
     small_pages()                                   # before torch is imported
+    opts = BatchOptions(output=output, recursive=recursive, suffix=suffix or "", skip_existing=skip_existing,
+                        overwrite=overwrite, quiet=quiet, out_exts=frozenset({CODEC_EXT}), default_ext="rst",
+                        any_file_ext=True)          # -o photo.bin: the container under that name
+    check_outputs(inputs, opts)
 
     from restore.api import load
     from restore.io import atomic_write_bytes
 
     set_threads(threads)
-    opts = BatchOptions(output=output, recursive=recursive, suffix=suffix or "", skip_existing=skip_existing,
-                        overwrite=overwrite, quiet=quiet, out_exts=frozenset({CODEC_EXT}), default_ext="rst")
     codec = load(model, precision=precision)
     if getattr(codec, "encode", None) is None:
         raise click.UsageError(f"{model!r} is not a codec model")
@@ -61,16 +63,16 @@ def decode_command(inputs, region, threads, precision, output, recursive, suffix
     from restore.runtime import set_threads, small_pages
 
     small_pages()                                   # before torch is imported
+    opts = BatchOptions(output=output, recursive=recursive, suffix="_decoded" if suffix is None else suffix,
+                        ext=ext, skip_existing=skip_existing, overwrite=overwrite, quiet=quiet, quality=quality,
+                        in_exts=frozenset({CODEC_EXT}))
+    check_outputs(inputs, opts)
 
     from restore.api import codec_for
     from restore.codecs.codec import parse_region
 
     set_threads(threads)
     box = parse_region(region) if region else None
-    opts = BatchOptions(output=output, recursive=recursive, suffix="_decoded" if suffix is None else suffix,
-                        ext=ext, skip_existing=skip_existing, overwrite=overwrite, quiet=quiet, quality=quality,
-                        in_exts=frozenset({CODEC_EXT}))
-
     res = run_batch(list(inputs), opts, lambda data, progress: codec_for(data, precision).decode(data, region=box,
                                                                                        progress=progress),
                     read=lambda p: p.read_bytes())

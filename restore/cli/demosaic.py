@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 
 from restore.cli import cli
-from restore.cli.batch import BatchOptions, batch_options, report, run_batch
+from restore.cli.batch import BatchOptions, batch_options, check_outputs, report, run_batch
 from restore.cli.common import load_task_model, model_options, parse_tile
 from restore.formats import PATTERNS
 
@@ -39,16 +39,18 @@ def demosaic_command(inputs, pattern, mask_path, sigma, model, tile, threads, pr
     RAW files (DNG, CR2, NEF, ARW, ...; needs `pip install 'restore[raw]'`) are white-balanced, demosaiced and
     developed to 16-bit sRGB.
     """
+    tile = parse_tile(tile)
+    opts = BatchOptions(output=output, recursive=recursive, suffix="_rgb" if suffix is None else suffix, ext=ext,
+                        skip_existing=skip_existing, overwrite=overwrite, quiet=quiet, quality=quality)
+    check_outputs(inputs, opts)                     # a bad -o or --ext: before torch is even imported
+
     from restore.io import READ_EXTS, apply_orientation_image, read_image
     from restore.rawfile import RAW_EXTS, develop, read_raw
     from restore.runtime import set_threads
 
-    tile = parse_tile(tile)
+    opts.in_exts = frozenset(READ_EXTS | RAW_EXTS)
     set_threads(threads)
     mask = _read_mask(mask_path) if mask_path else None
-    opts = BatchOptions(output=output, recursive=recursive, suffix="_rgb" if suffix is None else suffix, ext=ext,
-                        skip_existing=skip_existing, overwrite=overwrite, quiet=quiet, quality=quality,
-                        in_exts=frozenset(READ_EXTS | RAW_EXTS))
     m = load_task_model(model, "demosaic", "demosaic", "demosaicing", "train demosaic", precision)
 
     def read(path: Path):

@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 
 from restore.cli import cli
-from restore.cli.batch import BatchOptions, batch_options, report, run_batch
+from restore.cli.batch import BatchOptions, batch_options, check_outputs, report, run_batch
 from restore.cli.common import load_task_model, model_call, model_options, parse_tile
 
 
@@ -22,10 +22,11 @@ def denoise_command(inputs, sigma, model, tile, threads, precision, output, recu
     from restore.runtime import set_threads
 
     tile = parse_tile(tile)
-    set_threads(threads)
     opts = BatchOptions(output=output, recursive=recursive, suffix="_denoised" if suffix is None else suffix,
                         ext=ext, skip_existing=skip_existing, overwrite=overwrite, quiet=quiet, quality=quality,
                         workers=workers, scheduler=scheduler, manifest=manifest)
+    check_outputs(inputs, opts)
+    set_threads(threads)
     m = load_task_model(model, "denoise", "denoise", "denoising", "train denoise", precision)
     call = model_call(m, threads, opts, load={"precision": precision}, call={"sigma": sigma, "tile": tile})
     res = run_batch(list(inputs), opts, call)

@@ -8,7 +8,7 @@ from typing import Optional
 import click
 
 from restore.cli import cli
-from restore.cli.batch import BatchOptions, batch_options, report, run_batch
+from restore.cli.batch import BatchOptions, batch_options, check_outputs, report, run_batch
 from restore.cli.common import load_task_model, model_call, model_options, parse_tile
 from restore.cli.jobs import write_with_layer
 
@@ -28,10 +28,11 @@ def _run(name: str, inputs, layer_suffix: Optional[str], model, tile, threads, p
 
     alias, kind, default_suffix, _ = COMMANDS[name]
     tile = parse_tile(tile)
-    set_threads(threads)
     opts = BatchOptions(output=output, recursive=recursive, suffix=default_suffix if suffix is None else suffix,
                         ext=ext, skip_existing=skip_existing, overwrite=overwrite, quiet=quiet, quality=quality,
                         workers=workers, scheduler=scheduler, manifest=manifest)
+    check_outputs(inputs, opts)
+    set_threads(threads)
     m = load_task_model(model, alias, alias, alias, f"train {alias}", precision)
     call = model_call(m, threads, opts, load={"precision": precision},
                       call={"kind": kind, "tile": tile, "layer": layer_suffix is not None})

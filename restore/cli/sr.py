@@ -8,7 +8,7 @@ from typing import Optional, Union
 import click
 
 from restore.cli import cli
-from restore.cli.batch import BatchOptions, batch_options, report, run_batch
+from restore.cli.batch import BatchOptions, batch_options, check_outputs, report, run_batch
 from restore.cli.common import model_call, model_options, parse_tile
 
 _NUM = r"\d+(?:\.\d+)?"
@@ -45,16 +45,18 @@ def parse_size(value: Optional[str]) -> Optional[tuple[int, int]]:
 def sr_command(inputs, scale, size, model, tile, threads, precision, output, recursive, suffix, ext, skip_existing,
                overwrite, quality, quiet, workers, scheduler, manifest) -> None:
     """Upscale images (files or folders); writes NAME_x4.png (NAME_1920x1080.png with --size) beside each input."""
-    from restore.api import sr_model
-    from restore.runtime import set_threads
-
     factor, out_size = parse_scale(scale), parse_size(size)
     tile = parse_tile(tile)
-    set_threads(threads)
     label = f"_{size}" if size else "_x" + scale.strip().replace("×", "x")
     opts = BatchOptions(output=output, recursive=recursive, suffix=label if suffix is None else suffix,
                         ext=ext, skip_existing=skip_existing, overwrite=overwrite, quiet=quiet, quality=quality,
                         workers=workers, scheduler=scheduler, manifest=manifest)
+    check_outputs(inputs, opts)                     # a bad -o or --ext: before torch is even imported
+
+    from restore.api import sr_model
+    from restore.runtime import set_threads
+
+    set_threads(threads)
     try:
         m, options = sr_model(factor if out_size is None else None, out_size, model, precision)
     except ValueError as e:

@@ -49,57 +49,6 @@ def test_shipped_codec_quality_ladder(photo):
     assert psnr[0] > 24 and psnr[2] > 30 and bpp[2] < 4
 
 
-@pytest.mark.parametrize("previous", ["codec-hp-s", "codec-hp-m", "codec-hp-l", "codec-hp-l2", "codec-hp-ld",
-                                      "codec-hp-lf", "codec-hp-lf2", "codec-hp-lf3"])
-def test_files_of_the_previous_shipped_models_still_decode(photo, previous):
-    """The default codec changed (codec-hp-s → codec-hp-m → codec-hp-l → codec-hp-l2 → codec-hp-ld →
-    codec-hp-lf → codec-hp-lf2 → codec-hp-lf3 → codec-hp-lf4); files name their model, so old ones decode."""
-    from restore.api import decode, encode, load
-
-    assert load("codec").entry.id == "codec-hp-lf4"
-    img = photo[:64, :96]
-    old = encode(img, quality=3, model=previous)
-    new = encode(img, quality=3)
-    assert unpack(old)[0].model_id == previous and unpack(new)[0].model_id == "codec-hp-lf4"
-    assert torch.equal(decode(old).pixels, load(previous).decode(old).pixels)
-    assert _psnr(decode(old).to_array(), img) > 26 and _psnr(decode(new).to_array(), img) > 26
-
-
-def test_the_128_scale_tables_code_the_same_pixels_in_fewer_bytes():
-    """codec-hp-lf3 is codec-hp-lf2's network with finer CDF tables: the same symbols, so the same pixels."""
-    from PIL import Image as P
-
-    from restore.api import decode, encode, load
-    from tinycodec import EXAMPLES
-
-    old, new = load("codec-hp-lf2").net.context.gaussian, load("codec-hp-lf3").net.context.gaussian
-    assert (old.table.cdf.shape[0], new.table.cdf.shape[0]) == (64, 128)
-    img = np.asarray(P.open(EXAMPLES / "astronaut.png").convert("RGB"))[64:448, :]     # 512×384
-    for q in (1, 6):
-        a, b = encode(img, quality=q, model="codec-hp-lf2"), encode(img, quality=q, model="codec-hp-lf3")
-        assert torch.equal(decode(a, precision="fp32").pixels, decode(b, precision="fp32").pixels)
-        assert len(b) < len(a) * 0.999, (len(a), len(b))
-
-
-def test_tables_fitted_to_the_symbols_code_the_same_pixels_in_fewer_bytes():
-    """codec-hp-lf4 is codec-hp-lf3's network with its Gaussian tables fitted to the symbols it codes on
-    training images (``restore train codec-tables``): the same pixels, fewer bytes, on an image not counted."""
-    from PIL import Image as P
-
-    from restore.api import decode, encode, load
-    from tinycodec import EXAMPLES
-
-    old, new = load("codec-hp-lf3"), load("codec-hp-lf4")
-    assert new.entry.training["recipe"]["fitted_tables"]["crops"] >= 100
-    assert torch.equal(old.net.context.gaussian.thresholds, new.net.context.gaussian.thresholds)
-    assert not torch.equal(old.net.context.gaussian.table.cdf, new.net.context.gaussian.table.cdf)
-    img = np.asarray(P.open(EXAMPLES / "coffee.png").convert("RGB"))[:320, :448]
-    for q in (0, 5):
-        a, b = encode(img, quality=q, model="codec-hp-lf3"), encode(img, quality=q, model="codec-hp-lf4")
-        assert torch.equal(decode(a, precision="fp32").pixels, decode(b, precision="fp32").pixels)
-        assert len(b) < len(a), (len(a), len(b))
-
-
 def test_the_default_model_has_a_quality_below_1(photo):
     """codec-hp-lf2 added quality 0 (about 0.1 bpp on Kodak) below codec-hp-lf's qualities 1-8."""
     from restore.api import decode, encode, load
