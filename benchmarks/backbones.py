@@ -23,7 +23,7 @@ import torch
 
 from benchmarks.common import bench_images, machine_line, median_time, table, write_section
 from restore.metrics import psnr, psnr_y
-from restore.train.data import load_rgb_u8
+from restore.recipes.data import load_rgb_u8
 
 ARMS = {
     "conv": ["--body", "res", "--channels", "48", "--blocks", "8"],

@@ -56,7 +56,7 @@ NAMES = ["reference frame", "denoise (1 frame)", "ECC + robust mean", "ours"]
 
 def run_methods(b, fuse, denoiser, sigma: float) -> dict[str, tuple[torch.Tensor, float]]:
     """{method: (output, seconds)} for one burst; the models that are not installed are left out."""
-    from restore.anchors import align_and_merge
+    from restore.classical import align_and_merge
     from restore.io import Image
 
     methods = [("ECC + robust mean", lambda: torch.from_numpy(align_and_merge(
@@ -74,7 +74,7 @@ def run_methods(b, fuse, denoiser, sigma: float) -> dict[str, tuple[torch.Tensor
 
 def burst_figure(fuse, denoiser, frames: int, sigma: float) -> str:
     """A burst of the astronaut example with a moving patch, around the patch: every method, then clean."""
-    from restore.bursts import synth_burst
+    from restore.degrade import synth_burst
 
     clean = example("astronaut.png")
     b = synth_burst(clean, frames, seeded("figure", "burst"), sigma=sigma, moving_object=True)

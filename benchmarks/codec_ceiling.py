@@ -25,7 +25,7 @@ def _psnr(a: torch.Tensor, b: torch.Tensor) -> float:
 @torch.no_grad()
 def transform_ceiling(net, crops: list[torch.Tensor]) -> list[list]:
     """Per level: [q, estimated bpp, PSNR rounded, PSNR unquantised] (means over ``crops``)."""
-    from restore.train.codec import rd_loss
+    from restore.recipes.codec import rd_loss
 
     rows = []
     for q in range(net.first_quality, net.max_quality + 1):
@@ -66,7 +66,7 @@ def pca_bound(train: list[torch.Tensor], val: list[torch.Tensor], widths: list[i
 
 
 def main(argv: list[str] | None = None) -> None:
-    from restore.train.data import default_train_dirs, load_crop_data
+    from restore.recipes.data import default_train_dirs, load_crop_data
     from restore.weights import Manifest, build_model, weights_dir
 
     ap = argparse.ArgumentParser()

@@ -17,9 +17,9 @@ import torch
 
 from benchmarks.common import record_run
 from restore.runtime import resolve_precision
-from restore.train.codec import CodecRecipe, train_codec
-from restore.train.data import default_train_dirs
-from restore.train.loop import TrainConfig
+from restore.recipes.codec import CodecRecipe, train_codec
+from restore.recipes.data import default_train_dirs
+from restore.recipes.loop import TrainConfig
 
 CONFIGS = {
     "gdn96": dict(recipe=dict(channels=96, latent=128), lr=6e-4),

@@ -15,14 +15,15 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-import zlib
 from typing import Callable
 
 import numpy as np
 import torch
 
 from benchmarks.common import bench_images, machine_line, store_metrics, table, write_section
-from restore.degrade import mosaic
+from restore.degrade.bayer import mosaic, sample_missing_sites
+from restore.degrade.compose import seeded
+from restore.degrade.noise import GaussianNoise
 from restore.metrics import psnr
 
 SETS = ("Kodak24", "McMaster")
@@ -33,10 +34,6 @@ def _cpsnr(out: np.ndarray, ref: np.ndarray) -> float:
     q = np.clip(np.rint(out), 0, 255).transpose(2, 0, 1)
     return psnr(torch.from_numpy(q.copy()), torch.from_numpy(ref.astype(np.float64).transpose(2, 0, 1).copy()),
                 border=BORDER)
-
-
-def _seed(key: str) -> np.random.Generator:
-    return np.random.default_rng(zlib.crc32(key.encode()))
 
 
 def classical() -> dict[str, Callable[[np.ndarray], np.ndarray]]:
@@ -58,7 +55,7 @@ def classical() -> dict[str, Callable[[np.ndarray], np.ndarray]]:
 
 def fill_missing(m: np.ndarray, missing: np.ndarray) -> np.ndarray:
     """Missing sites of an RGGB mosaic replaced by the normalised-convolution bilinear estimate of their colour."""
-    from restore.tasks.demosaicnet import bilinear_demosaic
+    from restore.archs.demosaicnet import bilinear_demosaic
 
     x = torch.from_numpy(m).float()[None, None]
     valid = torch.from_numpy(~missing).float()[None, None]
@@ -113,9 +110,9 @@ def main(argv: list[str] | None = None) -> None:
             h, w = ref.shape[0] // 2 * 2, ref.shape[1] // 2 * 2
             ref = ref[:h, :w]
             m = mosaic(torch.from_numpy(ref.astype(np.float64)).permute(2, 0, 1))[0].numpy()
-            g = _seed(f"{set_name}/{p.name}")
-            miss1, miss5 = g.random((h, w)) < 0.01, g.random((h, w)) < 0.05
-            noisy = m + g.normal(0.0, 10.0, m.shape)
+            g = seeded(set_name, p.name)
+            miss1, miss5 = (~sample_missing_sites(g, (h, w), f).valid.numpy() for f in (0.01, 0.05))
+            noisy = GaussianNoise(10.0)(torch.from_numpy(m), g).numpy()
             mp += h * w / 1e6
             for n in names:
                 t = time.perf_counter()

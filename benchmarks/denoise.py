@@ -4,8 +4,8 @@
     python -m benchmarks.denoise --sets Kodak24 --limit 4 --no-write      # a quick look
     python -m benchmarks.denoise --methods cbm3d --limit 8                 # one method; the table merges runs
 
-Noise follows BENCHMARK_PROTOCOL.md's paper protocol: clean 0-255 float plus N(0, σ²) from a generator seeded
-per (set, image, σ), kept in float (not clipped or rounded) for ours and CBM3D. OpenCV's NLM needs uint8, so
+Noise follows BENCHMARK_PROTOCOL.md's paper protocol: clean 0-255 float plus N(0, σ²) from a torch generator
+seeded per (set, image, σ), kept in float (not clipped or rounded) for ours and CBM3D. OpenCV's NLM needs uint8, so
 it gets the same noisy image rounded and clipped. PSNR on RGB 0-255, no border crop. Seconds per megapixel are
 wall time of each method's call on this machine (2 threads). Needs the ``bench`` extra (bm3d).
 """
@@ -15,7 +15,6 @@ import argparse
 import json
 import sys
 import time
-import zlib
 from pathlib import Path
 from typing import Callable
 
@@ -23,6 +22,8 @@ import numpy as np
 import torch
 
 from benchmarks.common import bench_images, machine_line, store_metrics, table, write_section
+from restore.degrade.compose import seeded
+from restore.degrade.noise import GaussianNoise
 from restore.metrics import psnr
 
 SETS = ("CBSD68", "Kodak24", "McMaster", "Urban100")
@@ -30,9 +31,9 @@ RESULTS = Path(__file__).resolve().parent / "results" / "denoise.jsonl"
 
 
 def noisy_version(clean: np.ndarray, sigma: float, key: str) -> np.ndarray:
-    """Float noisy image (0-255 scale, unclipped) from a generator seeded by ``key`` and σ."""
-    gen = np.random.default_rng(zlib.crc32(f"{key}/{sigma}".encode()))
-    return clean.astype(np.float64) + gen.normal(0.0, sigma, clean.shape)
+    """Float noisy image (0-255 scale, unclipped): the Gaussian-noise op with a generator seeded by ``key`` and σ."""
+    x = torch.from_numpy(clean.astype(np.float64))
+    return GaussianNoise(float(sigma))(x, seeded(key, sigma)).numpy()
 
 
 def methods(model: str, only: list[str]) -> dict[str, Callable[[np.ndarray, float], np.ndarray]]:

@@ -17,9 +17,9 @@ import torch
 
 from benchmarks.common import record_run
 from restore.runtime import resolve_precision
-from restore.train.data import default_train_dirs
-from restore.train.denoise import DenoiseRecipe, train_denoise
-from restore.train.loop import TrainConfig
+from restore.recipes.data import default_train_dirs
+from restore.recipes.denoise import DenoiseRecipe, train_denoise
+from restore.recipes.loop import TrainConfig
 
 CONFIGS = {
     "res32x6": dict(recipe=dict(channels=32, blocks=6)),

@@ -5,7 +5,7 @@
 
 Cases come from ``benchmarks/synthetic.py`` (seeded per image, from bench images only); the target is the
 transmission layer. The anchor is Yang et al.'s fast convex reflection suppression (CVPR 2019,
-`restore.anchors.suppress_reflection`) at gradient threshold 0.01, the best of 0.005-0.08 on 12 BSDS500-train
+`restore.classical.suppress_reflection`) at gradient threshold 0.01, the best of 0.005-0.08 on 12 BSDS500-train
 cases (input 21.15 dB; 0.01: 21.16; 0.05: 20.82). PSNR/SSIM on RGB 0-255; s/MP: wall seconds per megapixel.
 """
 from __future__ import annotations
@@ -53,8 +53,8 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def classical(photo: torch.Tensor) -> torch.Tensor:
-    """The anchor: :func:`restore.anchors.suppress_reflection` at the threshold chosen on training images."""
-    from restore.anchors import suppress_reflection
+    """The anchor: :func:`restore.classical.suppress_reflection` at the threshold chosen on training images."""
+    from restore.classical import suppress_reflection
 
     return torch.from_numpy(suppress_reflection(photo.permute(1, 2, 0).double().numpy(), threshold=0.01)).permute(2, 0, 1)
 

@@ -10,7 +10,7 @@ arena) after each. By default glibc maps every block over 32 MB afresh and unmap
 repetition faults it in again; a kept heap faults it in once and reuses it. A kept heap may grow by a block
 more than once before it settles: PyTorch allocates with ``posix_memalign``, which in glibc asks for a little
 more than the block, so a freed block of exactly that size that is not at the top of the heap does not fit
-the next request (the arena column shows it). PyTorch's allocator uses huge pages as restore sets it by
+the next request (the arena column shows it). PyTorch's allocator uses huge pages as the CLI sets it by
 default; ``THP_MEM_ALLOC_ENABLE=0 python -m benchmarks.heap`` runs it as the codec commands do.
 
 Page faults and timings depend on the machine's memory state (huge pages, other processes), so this is a
@@ -28,7 +28,8 @@ from restore.runtime import child_environ
 
 CHILD = """
 import ctypes, ctypes.util, json, resource, sys, time
-from restore.runtime import keep_heap           # restore before torch: its huge-page default applies
+from restore.runtime import huge_pages, keep_heap
+huge_pages()                                     # as the CLI does, before torch reads it
 import torch
 
 mode, mb, repeats = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])

@@ -22,7 +22,6 @@ import json
 import math
 import sys
 import tempfile
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
@@ -30,8 +29,10 @@ from typing import Callable, Optional
 import torch
 
 from benchmarks.common import bench_images, interleaved_medians, machine_line, median_time, table, write_section
+from restore.degrade.compose import seeded
+from restore.degrade.noise import GaussianNoise
 from restore.metrics import psnr, psnr_y
-from restore.train.data import load_rgb_u8
+from restore.recipes.data import load_rgb_u8
 
 
 def matmul_peak(dtype: torch.dtype, n: int = 2048) -> float:
@@ -63,8 +64,7 @@ class Case:
 
 
 def _noisy(clean: torch.Tensor, key: str, sigma: float = 25.0) -> torch.Tensor:
-    g = torch.Generator().manual_seed(zlib.crc32(key.encode()))
-    return (clean + sigma * torch.randn(clean.shape, generator=g)) / 255
+    return GaussianNoise(sigma)(clean, seeded(key)) / 255
 
 
 def _degraded(bench: str, degrade: Callable[[torch.Tensor, str], torch.Tensor]):

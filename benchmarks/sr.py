@@ -20,7 +20,7 @@ import torch
 from benchmarks.common import bench_images, machine_line, median_time, table, timed_cli, write_section
 from restore.degrade import bicubic_downscale, bicubic_upscale, mod_crop
 from restore.metrics import psnr_y, ssim_y
-from restore.train.data import load_rgb_u8
+from restore.recipes.data import load_rgb_u8
 
 SETS = ["Set5", "Set14", "BSD100", "Urban100"]
 

@@ -21,7 +21,7 @@ import torch
 from benchmarks.common import bench_images, machine_line, table, write_section
 from restore.metrics import psnr_y, ssim_y
 from restore.resize import imresize
-from restore.train.data import load_rgb_u8
+from restore.recipes.data import load_rgb_u8
 
 SETS = ["Set5", "Set14", "BSD100", "Urban100"]
 SCALES = [(1.5, 1.5), (2.5, 2.5), (3.5, 3.5), (2.0, 3.5)]

@@ -14,9 +14,9 @@ from pathlib import Path
 import torch
 
 from benchmarks.common import record_run
-from restore.train.data import default_train_dirs
-from restore.train.loop import TrainConfig
-from restore.train.sr import SRRecipe, train_sr
+from restore.recipes.data import default_train_dirs
+from restore.recipes.loop import TrainConfig
+from restore.recipes.sr import SRRecipe, train_sr
 
 CONFIGS = {
     "res32x4-bf16": dict(recipe=dict(body="res", channels=32, blocks=4), bf16=True),

@@ -22,6 +22,7 @@ import torch
 
 from benchmarks.common import bench_images, cpu_name, table, write_section
 from benchmarks.synthetic import burst_cases, load, reflection_cases, seeded, weather_cases
+from restore.degrade.noise import GaussianNoise
 
 Case = tuple[str, Callable[[object], torch.Tensor], torch.Tensor]     # (name, model → output 0-1, target 0-1)
 LIMIT = 8      # images per set for the slow (transformer, scene, burst) models
@@ -63,7 +64,7 @@ def cases(entry) -> Iterator[tuple[dict, Case]]:
     elif entry.task == "denoise":
         for p in bench_images("CBSD68")[:LIMIT if swin else None]:
             clean = load(p)
-            noisy = clean + torch.randn(clean.shape, generator=seeded("storage", p.name)) * 25 / 255
+            noisy = GaussianNoise(25 / 255)(clean, seeded("storage", p.name))
             yield {}, (f"CBSD68/{p.name} σ25", lambda m, x=noisy: m(Image(x), sigma=25.0).pixels, clean)
     elif entry.task == "demosaic":
         from restore.degrade import mosaic

@@ -3,9 +3,9 @@
 Every case is made deterministically from a bench image (never a training image) with a generator seeded by
 the set, the file name and the case, so every run and every method sees the same inputs:
 
-- weather: each image with rain, with haze and with snow (``restore.scenes``);
+- weather: each image with rain, with haze and with snow (the ops of ``restore.degrade.weather``);
 - reflection: each image seen through glass reflecting the next image of the set (mirrored);
-- burst: each image as 8 handheld frames at noise σ 25 with a moving object (``restore.bursts``).
+- burst: each image as 8 handheld frames at noise σ 25 with a moving object (``restore.degrade.burst``).
 
 Real pairs under ``bench/`` are added where present (Rain100L's rainy/clean pairs for rain). The before/after
 figures are made the same way from the bundled public-domain examples (bench images are never copied out).
@@ -15,7 +15,6 @@ from __future__ import annotations
 import re
 import sys
 import time
-import zlib
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -23,20 +22,16 @@ import numpy as np
 import torch
 
 from benchmarks.common import BENCH_DIR, bench_images, table
+from restore.degrade.compose import seeded
 from restore.metrics import psnr, ssim
 
 __all__ = ["seeded", "load", "weather_cases", "reflection_cases", "through_glass", "burst_cases", "score", "Scores", "optional_model",
            "report", "example", "figure", "uhd_table"]
 
 
-def seeded(*key) -> torch.Generator:
-    """A torch generator seeded by the CRC32 of the key's parts."""
-    return torch.Generator().manual_seed(zlib.crc32("/".join(map(str, key)).encode()))
-
-
 def load(path: Path, multiple: int = 2) -> torch.Tensor:
     """A bench image as 3×H×W float in [0, 1], cropped to a multiple of ``multiple``."""
-    from restore.train.data import load_rgb_u8
+    from restore.recipes.data import load_rgb_u8
 
     x = load_rgb_u8(path).float() / 255
     h, w = x.shape[-2:]
@@ -79,14 +74,17 @@ def uhd_table(command: list[str], frames: int = 0) -> str:
     import torch.nn.functional as F
 
     from benchmarks.common import timed_cli
-    from restore.bursts import synth_burst
+    from restore.degrade.burst import apply_burst, sample_burst
     from restore.io import Image, write_image
 
     rows = []
     with tempfile.TemporaryDirectory() as d:
         for w, h in ((1920, 1080), (3840, 2160)):
             big = F.interpolate(example("coffee.png")[None], size=(h, w), mode="bicubic", align_corners=False)[0]
-            shots = synth_burst(big.clamp(0, 1), frames, seeded("uhd", w), sigma=25.0).frames if frames else [big]
+            shots = [big]
+            if frames:
+                clean = big.clamp(0, 1)
+                shots = apply_burst(clean, sample_burst(seeded("uhd", w), clean.shape, frames, sigma=25.0)).frames
             paths = []
             for i, f in enumerate(shots):
                 paths.append(f"{d}/in{i}.png")
@@ -100,14 +98,14 @@ def uhd_table(command: list[str], frames: int = 0) -> str:
 
 def weather_cases(sets: list[str], limit: int = 0) -> Iterator[tuple[str, str, torch.Tensor, torch.Tensor]]:
     """(kind, image name, degraded, clean) for every image × rain/haze/snow, then Rain100L's real pairs."""
-    from restore.scenes import add_haze, add_rain, add_snow
+    from restore.degrade.weather import WEATHER_OPS
     from restore.tasks.scene import WEATHER
 
     for s in sets:
         for p in bench_images(s)[:limit or None]:
             clean = load(p)
-            for kind, fn in zip(WEATHER, (add_rain, add_haze, add_snow)):
-                yield kind, f"{s}/{p.name}", fn(clean, seeded("weather", s, p.name, kind))[0], clean
+            for kind in WEATHER:
+                yield kind, f"{s}/{p.name}", WEATHER_OPS[kind]()(clean, seeded("weather", s, p.name, kind)), clean
     real = BENCH_DIR / "Rain100L"
     if (real / "input").is_dir():
         for p in sorted((real / "input").glob("*.png")):
@@ -127,22 +125,23 @@ def through_glass(scene: torch.Tensor, other: torch.Tensor, gen: torch.Generator
     """(photo, transmission layer): ``scene`` behind glass reflecting ``other`` (mirrored, resized to fit)."""
     import torch.nn.functional as F
 
-    from restore.scenes import add_reflection, sample_reflection
+    from restore.degrade.reflection import ThroughGlass, transmitted
 
     other = F.interpolate(other.flip(-1)[None], size=scene.shape[-2:], mode="bilinear", align_corners=False)[0]
-    photo, trans, _ = add_reflection(scene, other.clamp(0, 1), sample_reflection(gen))
-    return photo, trans
+    photo, p = ThroughGlass(other.clamp(0, 1)).run(scene, gen)
+    return photo, transmitted(scene, p)
 
 
 def burst_cases(sets: list[str], limit: int = 0, frames: int = 8, sigma: float = 25.0, scale: int = 1):
     """(image name, Burst) with a moving object, ``frames`` frames at noise ``sigma``."""
-    from restore.bursts import synth_burst
+    from restore.degrade.burst import apply_burst, sample_burst
 
     for s in sets:
         for p in bench_images(s)[:limit or None]:
             clean = load(p, multiple=2 * scale)
-            yield f"{s}/{p.name}", synth_burst(clean, frames, seeded("burst", s, p.name), scale=scale, sigma=sigma,
-                                               moving_object=True)
+            params = sample_burst(seeded("burst", s, p.name), clean.shape, frames, scale=scale, sigma=sigma,
+                                  moving_object=True)
+            yield f"{s}/{p.name}", apply_burst(clean, params)
 
 
 class Scores:

@@ -57,7 +57,7 @@ def anchor(kind: str, bad: torch.Tensor) -> tuple[str, Callable[[], torch.Tensor
     """The classical method for a case: the dark channel prior for haze, a 3×3 median for streaks and flakes."""
     import cv2
 
-    from restore.anchors import dark_channel_dehaze
+    from restore.classical import dark_channel_dehaze
 
     arr = bad.permute(1, 2, 0).numpy()
     if kind == "haze":
@@ -68,12 +68,12 @@ def anchor(kind: str, bad: torch.Tensor) -> tuple[str, Callable[[], torch.Tensor
 def weather_figure(model) -> str:
     """Rain, haze and snow on the coffee example: input | classical | ours | clean."""
     from restore.io import Image
-    from restore.scenes import add_haze, add_rain, add_snow
+    from restore.degrade.weather import WEATHER_OPS
 
     clean = example("coffee.png")
     rows = []
-    for kind, fn in zip(WEATHER, (add_rain, add_haze, add_snow)):
-        bad = fn(clean, seeded("figure", kind))[0]
+    for kind in WEATHER:
+        bad = WEATHER_OPS[kind]()(clean, seeded("figure", kind))
         name, classical = anchor(kind, bad)
         rows.append([(f"{kind}: input", bad), (name, classical()), ("ours", model(Image(bad), kind=kind).pixels),
                      ("clean", clean)])

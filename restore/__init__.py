@@ -6,15 +6,7 @@ dependency cannot break unrelated tasks.
 from __future__ import annotations
 
 import importlib
-import os
 from typing import Any
-
-# Large tensors on transparent huge pages: PyTorch's CPU allocator then takes a fraction of the page faults on
-# every fresh activation buffer (measured: out-of-place elementwise ops on 100 MB tensors 2× faster). It only
-# takes effect when restore is imported before torch (the CLI always is); set it to 0 to opt out. A command whose
-# memory is mostly fresh turns it off again unless the user set it (restore.runtime.small_pages).
-_THP_FROM_USER = "THP_MEM_ALLOC_ENABLE" in os.environ
-os.environ.setdefault("THP_MEM_ALLOC_ENABLE", "1")
 
 __version__ = "0.1.0"
 

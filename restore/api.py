@@ -29,52 +29,20 @@ def load(name: str, scale: Optional[int] = None, precision: str = "auto", compil
     network through ``torch.compile`` (the first call of each tile shape compiles; see BENCHMARKS.md for when
     it pays).
     """
+    from restore.tasks.spec import task_specs
+
     entry, alias_scale = Manifest().resolve(name)
-    if compile and entry.task == "codec":
-        raise ValueError("the codec cannot be compiled: its entropy parameters must stay bit-exact")
+    spec = task_specs().get(entry.task)
+    if spec is None:
+        raise ValueError(f"model {entry.id!r} has task {entry.task!r}, which this version cannot run")
+    if compile and spec.no_compile:
+        raise ValueError(f"the {spec.what} cannot be compiled: {spec.no_compile}")
     scale = scale or alias_scale
     key = (entry.id, entry.sha256, scale, precision, compile)
     with _cache_lock:
         if key in _cache:
             return _cache[key]
-        net = build_model(entry)
-        if entry.task == "sr":
-            from restore.tasks.sr import SRModel
-
-            scale = scale or max(entry.scales)
-            model = SRModel(net, scale, precision, entry)
-        elif entry.task == "sr-any":
-            from restore.tasks.sr_any import SRAnyModel
-
-            model = SRAnyModel(net, precision, entry)
-        elif entry.task == "denoise":
-            from restore.tasks.denoise import DenoiseModel
-
-            model = DenoiseModel(net, precision, entry)
-        elif entry.task == "demosaic":
-            from restore.tasks.demosaic import DemosaicModel
-
-            model = DemosaicModel(net, precision, entry)
-        elif entry.task in ("weather", "dereflect"):
-            from restore.tasks.scene import WEATHER, SceneModel
-
-            model = SceneModel(net, precision, entry, kinds=WEATHER if entry.task == "weather" else ())
-        elif entry.task == "burst":
-            from restore.tasks.burst import BurstModel
-
-            def fallback() -> Any:                      # the single-frame fallback, where one is installed
-                try:
-                    return load("denoise", precision=precision)
-                except KeyError:
-                    return None
-
-            model = BurstModel(net, precision, entry, fallback)
-        elif entry.task == "codec":
-            from restore.codecs.codec import LearnedCodec
-
-            model = LearnedCodec(net, entry, precision)
-        else:
-            raise ValueError(f"model {entry.id!r} has task {entry.task!r}, which this version cannot run")
+        model = spec.build(build_model(entry), entry, precision, scale)
         if compile:
             model.compile()
         _cache[key] = model
@@ -89,7 +57,7 @@ def sr_model(scale: Union[float, tuple[float, float], None] = 4, size: Optional[
     any other scale from 1 to 4, a (vertical, horizontal) pair or an exact ``size`` = (H, W) runs the
     arbitrary-scale model (``sr-any``). ``model`` overrides the choice with a manifest id or alias.
     """
-    from restore.tasks.sranynet import MAX_SCALE
+    from restore.archs.sranynet import MAX_SCALE
 
     if size is None:
         for s in (scale if isinstance(scale, tuple) else (scale,)):

@@ -34,6 +34,32 @@ def test_ssim_identity_and_noise():
     assert ssim(a, noisy) < 0.9
 
 
+def _pattern(h: int, w: int, phase: int = 0) -> torch.Tensor:
+    """A deterministic H×W image: a diagonal ramp with a 3-pixel checkerboard, wrapped to 0–255."""
+    y = torch.arange(h, dtype=torch.float64)[:, None]
+    x = torch.arange(w, dtype=torch.float64)[None, :]
+    return (x * 9 + y * 5 + 40 * (((x // 3) + (y // 3)) % 2) + phase * 17) % 256
+
+
+def test_ssim_matches_the_values_of_the_former_torch_implementation():
+    # Known outputs of restore's own 11×11 Gaussian (σ=1.5) SSIM, valid region, before ssim became
+    # scikit-image's structural_similarity: the same numbers to 1e-6, one plane, a border, a peak and channels.
+    from restore.metrics import ssim_y
+
+    a = _pattern(24, 20)[None]
+    y = torch.arange(24, dtype=torch.float64)[:, None]
+    x = torch.arange(20, dtype=torch.float64)[None, :]
+    b = (a + 30 * torch.sin(0.7 * x) * torch.cos(0.4 * y)).clamp(0, 255).round()
+    rgb_a = torch.cat([_pattern(24, 20, p)[None] for p in range(3)])
+    rgb_b = torch.cat([b, a.flip(-1), (a + b) / 2])
+    got = [ssim(a, b), ssim(a, b, border=3), ssim(a / 255, b / 255, peak=1.0), ssim(rgb_a, rgb_b),
+           ssim_y(rgb_a, rgb_b, border=2), ssim(a.float()[None], b.float()[None])]
+    want = [0.8845834799311096, 0.8766831211631085, 0.8845834799311104, 0.48964924071042276, 0.5135751391150383,
+            0.8845834799311096]
+    assert all(isinstance(v, float) for v in got)
+    assert got == pytest.approx(want, abs=1e-6)
+
+
 def test_bd_rate_of_a_scaled_curve_and_no_overlap():
     from restore.metrics import bd_rate
 

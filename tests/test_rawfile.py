@@ -71,7 +71,7 @@ def test_cli_demosaics_a_dng(tmp_path, monkeypatch, capsys):
     from restore.cli import main
     from restore.io import read_image
     from restore.weights import Manifest, ModelEntry, save_state
-    from restore.tasks.demosaicnet import DemosaicNet
+    from restore.archs.demosaicnet import DemosaicNet
 
     torch.manual_seed(0)
     net = DemosaicNet(body_kwargs={"channels": 8, "blocks": 1}, estimator_channels=8)

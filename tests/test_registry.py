@@ -5,7 +5,7 @@ from restore.registry import ARCHS, BACKBONES, HEADS, Registry, build_backbone, 
 
 
 def test_known_names_are_registered():
-    assert {"res", "naf"} <= set(BACKBONES.names())
+    assert {"res", "naf", "swin"} <= set(BACKBONES.names())
     assert "pixelshuffle" in HEADS.names()
     assert "srnet" in ARCHS.names()
 
@@ -22,9 +22,17 @@ def test_double_registration_is_an_error():
         reg.register("a")(lambda: 1)
 
 
-@pytest.mark.parametrize("name", ["res", "naf"])
+SMALL_BODIES = {"res": {"channels": 8, "blocks": 2}, "naf": {"channels": 8, "blocks": 2},
+                "swin": {"channels": 8, "blocks": 1, "depth": 2, "heads": 2, "window": 4}}
+
+
+def test_every_backbone_has_a_small_case():
+    assert set(SMALL_BODIES) == set(BACKBONES.names())
+
+
+@pytest.mark.parametrize("name", sorted(SMALL_BODIES))
 def test_backbones_keep_shape_and_report_receptive_field(name):
-    body = build_backbone(name, channels=8, blocks=2)
+    body = build_backbone(name, **SMALL_BODIES[name]).eval()
     x = torch.zeros(1, 8, 21, 21)
     x[:, :, 10, 10] = 1
     with torch.no_grad():

@@ -6,7 +6,7 @@ import torch
 from restore.degrade import bicubic_downscale, bicubic_upscale, mod_crop
 from restore.metrics import psnr_y
 from restore.resize import cubic, imresize, resize_matrix
-from restore.train.data import load_rgb_u8
+from restore.recipes.data import load_rgb_u8
 
 from helpers import BENCH
 

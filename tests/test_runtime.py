@@ -201,3 +201,51 @@ def test_small_pages_turns_huge_pages_off_before_torch_unless_the_user_chose_and
         env["THP_MEM_ALLOC_ENABLE"] = user
     out = subprocess.run([sys.executable, "-c", SMALL], capture_output=True, text=True, check=True, env=env)
     assert out.stdout.split() == expected.split()
+
+
+IMPORT_ONLY = """
+import os
+before = dict(os.environ)
+import restore
+after_restore = dict(os.environ) == before
+import restore.runtime, restore.cli
+after_cli_module = dict(os.environ) == before
+import restore.api
+print(after_restore, after_cli_module, dict(os.environ) == before, "THP_MEM_ALLOC_ENABLE" in os.environ)
+"""
+
+
+def test_importing_restore_leaves_the_environment_alone():
+    """A library user gets PyTorch's own allocator default: only the CLI's entry point chooses huge pages."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "THP_MEM_ALLOC_ENABLE"}
+    out = subprocess.run([sys.executable, "-c", IMPORT_ONLY], capture_output=True, text=True, check=True, env=env)
+    assert out.stdout.split() == ["True", "True", "True", "False"]
+
+
+CLI_PAGES = """
+import os, sys
+if sys.argv[1] == "torch-first":
+    import torch
+from restore.cli import main
+from restore.runtime import child_environ
+rc = main(["--version"])
+print(rc, os.environ.get("THP_MEM_ALLOC_ENABLE", "-"), child_environ().get("THP_MEM_ALLOC_ENABLE", "-"),
+      "torch" in sys.modules, file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize("user,order,expected", [(None, "cli-first", "0 1 - False"), ("0", "cli-first", "0 0 0 False"),
+                                                 ("1", "cli-first", "0 1 1 False"),
+                                                 (None, "torch-first", "0 1 - True")])
+def test_cli_entry_point_turns_huge_pages_on_unless_the_user_chose(user, order, expected):
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "THP_MEM_ALLOC_ENABLE"}
+    if user is not None:
+        env["THP_MEM_ALLOC_ENABLE"] = user
+    out = subprocess.run([sys.executable, "-c", CLI_PAGES, order], capture_output=True, text=True, check=True,
+                         env=env)
+    assert "restore, version" in out.stdout
+    assert out.stderr.strip().splitlines()[-1].split() == expected.split()

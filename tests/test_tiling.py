@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from restore.tasks.srnet import SRNet
+from restore.archs.srnet import SRNet
 from restore.tiling import Tiler, auto_tile, blend_ramp, reflect_index, tile_starts
 
 
@@ -37,8 +37,8 @@ def test_tiled_equals_untiled_when_overlap_covers_receptive_field(scale, tile):
     x = torch.rand(3, 45, 61, generator=torch.Generator().manual_seed(1))
     fn = lambda t: net(t, scale)  # noqa: E731
     with torch.no_grad():
-        ref = Tiler(tile=4096, overlap=net.receptive_radius, scale=scale).run(fn, x)
-        out = Tiler(tile=tile, overlap=net.receptive_radius, scale=scale).run(fn, x)
+        ref = Tiler(tile=4096, overlap=net.descriptor.radius, scale=scale).run(fn, x)
+        out = Tiler(tile=tile, overlap=net.descriptor.radius, scale=scale).run(fn, x)
     assert out.shape == ref.shape == (3, 45 * scale, 61 * scale)
     assert (out - ref).abs().max().item() < 1e-4
 
@@ -51,7 +51,7 @@ def test_tiled_without_padding_equals_plain_model(tile):
     calls = []
     with torch.no_grad():
         ref = fn(x[None])[0]
-        out = Tiler(tile=tile, overlap=net.receptive_radius, scale=2, pad="none").run(
+        out = Tiler(tile=tile, overlap=net.descriptor.radius, scale=2, pad="none").run(
             fn, x, progress=lambda d, n: calls.append((d, n)))
     assert (out - ref).abs().max().item() < 1e-4 and out.is_contiguous()
     assert calls[-1] == (len(calls), len(calls)) and (tile != 4096 or calls == [(1, 1)])
@@ -96,7 +96,7 @@ net = small_net((2,))
 x = torch.rand(3, 3000, 4000)
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 with torch.no_grad():
-    out = Tiler(tile=512, overlap=net.receptive_radius, scale=2).run(lambda t: net(t, 2), x)
+    out = Tiler(tile=512, overlap=net.descriptor.radius, scale=2).run(lambda t: net(t, 2), x)
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(tuple(out.shape), round(peak - before))
 """

@@ -10,8 +10,8 @@ import torch
 from PIL import Image as PILImage
 
 from restore.cli import main
-from restore.train.data import find_images, split_train_val
-from restore.train.loop import TrainConfig, cosine_lr
+from restore.recipes.data import find_images, split_train_val
+from restore.recipes.loop import TrainConfig, cosine_lr
 from restore.weights import Manifest, build_model
 
 from helpers import BENCH, EXAMPLES
@@ -71,8 +71,8 @@ def test_train_cli_exports_then_continues_from_shipped_weights(data_dir, tmp_pat
 
 
 def test_trainer_resumes_from_checkpoint(tmp_path):
-    from restore.tasks.srnet import SRNet
-    from restore.train.loop import Trainer
+    from restore.archs.srnet import SRNet
+    from restore.recipes.loop import Trainer
 
     logs = []
     cfg = TrainConfig(minutes=0.02, warmup_steps=1, channels_last=False, log=logs.append)

@@ -73,11 +73,11 @@ def test_tiles_on_the_window_grid_are_exact():
 
 
 def test_odd_sizes_are_padded_and_the_sr_net_trains():
-    from restore.tasks.srnet import SRNet
+    from restore.archs.srnet import SRNet
 
     torch.manual_seed(0)
     net = SRNet(body="swin", body_kwargs=SMALL, scales=(2,))
-    assert net.multiple == 4
+    assert net.descriptor.multiple == 4
     x = torch.rand(2, 3, 13, 10)
     target = torch.nn.functional.interpolate(x, scale_factor=2, mode="bilinear")
     opt = torch.optim.Adam(net.parameters(), 2e-3)
@@ -113,7 +113,7 @@ def test_shipped_transformer_models_are_selectable_and_restore():
     import restore
     from restore.degrade import bicubic_downscale, bicubic_upscale
     from restore.metrics import psnr, psnr_y
-    from restore.train.data import load_rgb_u8
+    from restore.recipes.data import load_rgb_u8
 
     from helpers import EXAMPLES
 

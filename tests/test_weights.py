@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from restore.tasks.srnet import SRNet
+from restore.archs.srnet import SRNet
 from restore.weights import WEIGHTS_DIR, Manifest, ModelEntry, WeightsError, build_model, load_state, save_state, \
     sha256_file
 

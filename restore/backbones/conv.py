@@ -22,6 +22,7 @@ class ConvBody(nn.Module):
         self.blocks = nn.Sequential(*blocks)
         self.fuse = conv3x3(channels, channels)
         self.channels = channels
+        self.multiple = 1          # convolutions work on any grid
         self.receptive_radius = radius + 1
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -24,8 +24,9 @@ def _register() -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point: one-line errors and a non-zero exit instead of tracebacks (RESTORE_DEBUG=1 shows them)."""
     from restore.deferred import defer_heavy_imports
-    from restore.runtime import keep_heap
+    from restore.runtime import huge_pages, keep_heap
 
+    huge_pages()                    # before any command imports torch; a user's THP_MEM_ALLOC_ENABLE wins
     defer_heavy_imports()
     _register()
     keep_heap()

@@ -56,8 +56,8 @@ def burst_command(inputs, output, scale, quality, overwrite, quiet, model, tile,
     out = target if is_file else (target / name if target is not None else paths[0].with_name(name))
     if any(out.resolve() == p.resolve() for p in paths if p.exists()) and not overwrite:
         raise click.UsageError(f"output {out} would replace a frame (use -o or --overwrite)")
-    m = load_task_model(model, f"burst-x{scale}", "burst", f"×{scale} burst", f"train burst --scale {scale}",
-                        precision)
+    m = load_task_model(model, "burst", precision, default=f"burst-x{scale}", what=f"×{scale} burst",
+                        train=f"train burst --scale {scale}")
     if m.scale != int(scale):
         raise click.UsageError(f"{model!r} is not a ×{scale} burst model")
     frames = [read_image(p) for p in paths]           # an unreadable frame is a one-line ImageError

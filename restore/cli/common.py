@@ -50,17 +50,23 @@ def model_options(f: Callable) -> Callable:
     return f
 
 
-def load_task_model(model: str | None, default: str, task: str, what: str, train_cmd: str, precision: str):
-    """The model a command runs: ``--model`` or the task's default alias; a one-line usage error when the
-    default is not installed yet (naming the ``restore train`` command) or the model is for another task."""
+def load_task_model(model: str | None, task: str, precision: str, default: str | None = None,
+                    what: str | None = None, train: str | None = None):
+    """The model a command runs: ``--model`` or the task's default alias (from the task registry; ``default``,
+    ``what`` and ``train`` override it, as burst's --scale does); a one-line usage error when the default is
+    not installed yet (naming the ``restore train`` command) or the model is for another task."""
     from restore.api import load
+    from restore.tasks.spec import task_spec
 
+    spec = task_spec(task)
+    what = what or spec.what
     try:
-        m = load(model or default, precision=precision, compile=compile_requested())
+        m = load(model or default or spec.default, precision=precision, compile=compile_requested())
     except KeyError as e:
         if model:
             raise
-        raise click.UsageError(f"no {what} model is installed yet: train one with `restore {train_cmd}`") from e
+        raise click.UsageError(f"no {what} model is installed yet: train one with `restore {train or spec.train}`") \
+            from e
     if getattr(m.entry, "task", None) != task:
         raise click.UsageError(f"{model!r} is not a {what} model")
     return m

@@ -51,7 +51,7 @@ def demosaic_command(inputs, pattern, mask_path, sigma, model, tile, threads, pr
     opts.in_exts = frozenset(READ_EXTS | RAW_EXTS)
     set_threads(threads)
     mask = _read_mask(mask_path) if mask_path else None
-    m = load_task_model(model, "demosaic", "demosaic", "demosaicing", "train demosaic", precision)
+    m = load_task_model(model, "demosaic", precision)
 
     def read(path: Path):
         if path.suffix.lower() in RAW_EXTS:

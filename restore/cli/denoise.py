@@ -27,7 +27,7 @@ def denoise_command(inputs, sigma, model, tile, threads, precision, output, recu
                         workers=workers, scheduler=scheduler, manifest=manifest)
     check_outputs(inputs, opts)
     set_threads(threads)
-    m = load_task_model(model, "denoise", "denoise", "denoising", "train denoise", precision)
+    m = load_task_model(model, "denoise", precision)
     call = model_call(m, threads, opts, load={"precision": precision}, call={"sigma": sigma, "tile": tile})
     res = run_batch(list(inputs), opts, call)
     report(res, quiet)

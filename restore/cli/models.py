@@ -50,13 +50,32 @@ def format_table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join("  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in [header, *rows])
 
 
+def tasks_table(man) -> str:
+    """One row per registered task: its default alias and the model that alias picks today."""
+    from restore.tasks.spec import task_specs
+
+    rows = []
+    for name, spec in sorted(task_specs().items()):
+        try:
+            installed = man.resolve(spec.default)[0].id
+        except KeyError:
+            installed = "none installed"
+        rows.append([name, spec.what, f"{spec.default} → {installed}", f"restore {spec.train}",
+                     ", ".join(spec.needs) or "-"])
+    return format_table(["task", "what", "default", "trained by", "uses"], rows)
+
+
 @cli.command("models")
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest entries as JSON.")
 @click.option("-v", "--verbose", is_flag=True, help="Every measured metric of each model, and the retired models.")
-def models_command(as_json: bool, verbose: bool) -> None:
+@click.option("--tasks", is_flag=True, help="List the tasks instead: default model, training command, what it needs.")
+def models_command(as_json: bool, verbose: bool, tasks: bool) -> None:
     """List the shipped models: one line each (default for = the names that pick it)."""
     from restore.weights import Manifest
 
+    if tasks:
+        click.echo(tasks_table(Manifest()))
+        return
     man = Manifest()
     entries = sorted(man.entries, key=lambda e: (e.task, e.id))
     if as_json:

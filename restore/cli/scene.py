@@ -33,7 +33,7 @@ def _run(name: str, inputs, layer_suffix: Optional[str], model, tile, threads, p
                         workers=workers, scheduler=scheduler, manifest=manifest)
     check_outputs(inputs, opts)
     set_threads(threads)
-    m = load_task_model(model, alias, alias, alias, f"train {alias}", precision)
+    m = load_task_model(model, alias, precision)
     call = model_call(m, threads, opts, load={"precision": precision},
                       call={"kind": kind, "tile": tile, "layer": layer_suffix is not None})
     write = functools.partial(write_with_layer, quality=quality, layer_suffix=layer_suffix)

@@ -10,9 +10,6 @@ from restore.cli import cli
 from restore.runtime import resolve_precision, set_threads
 
 
-SR_LIMITS = ("Trained on clean photos downscaled with MATLAB bicubic: it restores detail lost to that "
-             "downscaling, and does not remove JPEG artefacts, sensor noise or blur, which it may sharpen. "
-             "Small (CPU-trained) model: expect results between classic lightweight CNNs and large transformers.")
 
 
 def budget_options(default_id: str) -> Callable:
@@ -65,7 +62,7 @@ table_images_option = click.option(
 
 def _start(data: tuple, weights_dir, init: str | None):
     """(training folders, weights folder, prior manifest entry or None, its network in training mode or None)."""
-    from restore.train.data import default_train_dirs
+    from restore.recipes.data import default_train_dirs
     from restore.weights import Manifest, build_model, weights_dir as default_weights_dir
 
     dirs = list(data) or default_train_dirs()
@@ -88,13 +85,14 @@ def _finish(entry, root) -> None:
 
 def _fit_and_export(train_fn: Callable, recipe, *, task: str, model_id: str, minutes: float, total_minutes: float,
                     lr: float, precision: str, threads: int, ckpt, dirs, root, prior, net, aliases: list,
-                    notes: str, scales: list = (), recipe_extra: dict | None = None, warmup_steps: int = 200,
+                    scales: list = (), recipe_extra: dict | None = None, warmup_steps: int = 200,
                     finalize: Callable | None = None) -> None:
     """Train with ``train_fn(recipe, cfg, dirs, ckpt=…, init=net)``, optionally ``finalize(model)``, then write
     the weights and the manifest entry (recording the recipe, precision and learning rate, and what ``finalize``
     returns)."""
-    from restore.train.export import export_model
-    from restore.train.loop import TrainConfig
+    from restore.recipes.export import export_model
+    from restore.recipes.loop import TrainConfig
+    from restore.tasks.spec import task_spec
 
     precision = resolve_precision(precision)
     cfg = TrainConfig(minutes=minutes, total_minutes=total_minutes, lr=lr, bf16=precision == "bf16",
@@ -104,7 +102,7 @@ def _fit_and_export(train_fn: Callable, recipe, *, task: str, model_id: str, min
     entry = export_model(model, trainer, facts, model_id=model_id, task=task, root=root, prior=prior,
                          scales=list(scales), aliases=aliases,
                          recipe=vars(recipe) | {"precision": precision, "lr": lr} | (recipe_extra or {})
-                         | (extra or {}), notes=notes)
+                         | (extra or {}), notes=task_spec(task).limits)
     _finish(entry, root)
 
 
@@ -127,18 +125,16 @@ def train_group() -> None:
 def train_sr_command(scales, minutes, total_minutes, model_id, init, body, channels, blocks, batch, patch, lr,
                      precision, data, ckpt, weights_dir, threads) -> None:
     """Train the multi-scale SR model; writes weights/<id>.safetensors and its manifest entry."""
-    from restore.train.sr import SRRecipe, train_sr
+    from restore.recipes.sr import SRRecipe, train_sr
 
     scale_t = tuple(sorted(int(s) for s in scales.split(",")))
     dirs, root, prior, net = _start(data, weights_dir, init)
     recipe = SRRecipe(body=body, channels=channels, blocks=blocks, scales=scale_t, batch=batch, lr_patch=patch)
     _fit_and_export(train_sr, recipe, task="sr", model_id=model_id, minutes=minutes, total_minutes=total_minutes,
                     lr=lr, precision=precision, threads=threads, ckpt=ckpt, dirs=dirs, root=root, prior=prior,
-                    net=net, scales=scale_t, aliases=[f"sr-x{s}" for s in scale_t], notes=SR_LIMITS)
+                    net=net, scales=scale_t, aliases=[f"sr-x{s}" for s in scale_t])
 
 
-SR_ANY_LIMITS = ("Any scale from 1 to 4 (non-integer and different horizontal and vertical scales too), or an "
-                 "exact output size. " + SR_LIMITS)
 
 
 @train_group.command("sr-any")
@@ -156,8 +152,8 @@ SR_ANY_LIMITS = ("Any scale from 1 to 4 (non-integer and different horizontal an
 def train_sr_any_command(minutes, total_minutes, model_id, init, from_sr, body, channels, blocks, hidden, batch,
                          patch, lr, precision, data, ckpt, weights_dir, threads) -> None:
     """Train the arbitrary-scale SR model (×1-×4, any aspect); writes weights/<id>.safetensors."""
-    from restore.tasks.sranynet import SRAnyNet
-    from restore.train.sr_any import SRAnyRecipe, train_sr_any, warm_start
+    from restore.archs.sranynet import SRAnyNet
+    from restore.recipes.sr_any import SRAnyRecipe, train_sr_any, warm_start
 
     dirs, root, prior, net = _start(data, weights_dir, init)
     if prior is not None:
@@ -179,13 +175,9 @@ def train_sr_any_command(minutes, total_minutes, model_id, init, from_sr, body, 
         notes = {"warm_start": f"stem and body of {sr_entry.id} ({sr_entry.training.get('steps', 0)} steps)"}
     _fit_and_export(train_sr_any, recipe, task="sr-any", model_id=model_id, minutes=minutes,
                     total_minutes=total_minutes, lr=lr, precision=precision, threads=threads, ckpt=ckpt, dirs=dirs,
-                    root=root, prior=prior, net=net, aliases=["sr-any"], notes=SR_ANY_LIMITS, recipe_extra=notes)
+                    root=root, prior=prior, net=net, aliases=["sr-any"], recipe_extra=notes)
 
 
-CODEC_LIMITS = ("Variable-rate learned codec trained on the CPU for RGB photos (MSE). On Kodak its qualities 0-8 "
-                "span about 0.1-1.55 bpp (measured in BENCHMARKS.md); fractional qualities interpolate. Against "
-                "WebP it still needs more bits at its lowest and highest qualities (BENCHMARKS.md). Alpha is kept "
-                "losslessly in a separate stream; 16-bit images are coded at 8-bit precision.")
 
 
 @train_group.command("codec")
@@ -219,7 +211,7 @@ def train_codec_command(minutes, total_minutes, model_id, init, lambdas, transfo
                         ckpt, weights_dir, threads) -> None:
     """Train the variable-rate codec; bakes its CDF tables and writes weights/<id>.safetensors."""
     from restore.codecs.model import LAMBDAS
-    from restore.train.codec import CodecRecipe, fit_tables, level_sampler, table_crops, train_codec
+    from restore.recipes.codec import CodecRecipe, fit_tables, level_sampler, table_crops, train_codec
 
     if patch % 64:
         raise click.UsageError("--patch must be a multiple of 64")
@@ -272,7 +264,7 @@ def train_codec_command(minutes, total_minutes, model_id, init, lambdas, transfo
                          level_weights=weights)
     _fit_and_export(train_codec, recipe, task="codec", model_id=model_id, minutes=minutes,
                     total_minutes=total_minutes, lr=lr, precision=precision, threads=threads, ckpt=ckpt, dirs=dirs,
-                    root=root, prior=prior, net=net, aliases=["codec"], notes=CODEC_LIMITS, recipe_extra=widened,
+                    root=root, prior=prior, net=net, aliases=["codec"], recipe_extra=widened,
                     warmup_steps=500, finalize=lambda m: fit_tables(m, table_crops(dirs, table_images))
                     if table_images else m.eval().bake())
 
@@ -287,7 +279,7 @@ def train_codec_tables_command(init, model_id, table_images, data, weights_dir, 
     writes weights/<id>.safetensors (the same network, so the same pixels; smaller files)."""
     import copy
 
-    from restore.train.codec import fit_tables, table_crops
+    from restore.recipes.codec import fit_tables, table_crops
     from restore.weights import Manifest, save_state
 
     if table_images <= 0:
@@ -320,20 +312,19 @@ def _short(value) -> str:
     return ",".join(f"{v:g}" for v in value) if isinstance(value, (tuple, list)) else str(value)
 
 
-def _train_task(kind: str, train_name: str, *, body: str, channels: int, blocks: int, patch: int, minutes: float,
+def _train_task(kind: str, *, body: str, channels: int, blocks: int, patch: int, minutes: float,
                 total_minutes: float, model_id: str, init: str | None, lr: float, precision: str, data: tuple, ckpt,
-                weights_dir, threads: int, aliases: Callable[[object], list], notes: str,
+                weights_dir, threads: int, aliases: Callable[[object], list],
                 from_prior: tuple[str, ...] = (), scales: Callable[[object], list] = lambda r: [],
                 **recipe_kw) -> None:
-    """Train one of the backbone tasks (``restore.train.<train_name>``: its ``*Recipe`` and ``train_*``) and
-    export it as a ``kind`` model; with --init the architecture (body size and the ``from_prior`` keys) is the prior model's."""
-    import importlib
+    """Train one of the backbone tasks (its recipe and trainer named by the task registry) and export it as a
+    ``kind`` model; with --init the architecture (body size and the ``from_prior`` keys) is the prior model's."""
+    from restore.tasks.spec import task_spec
 
     if patch % 2:
         raise click.UsageError("--patch must be even")
-    mod = importlib.import_module(f"restore.train.{train_name}")
-    recipe_cls = next(getattr(mod, n) for n in mod.__all__ if n.endswith("Recipe"))
-    train_fn = getattr(mod, f"train_{train_name}")
+    spec = task_spec(kind)
+    recipe_cls, train_fn = spec.resolve("recipe"), spec.resolve("trainer")
     dirs, root, prior, net = _start(data, weights_dir, init)
     if prior is not None:
         body, channels, blocks = prior.kwargs["body"], prior.kwargs["body_kwargs"]["channels"], \
@@ -342,7 +333,7 @@ def _train_task(kind: str, train_name: str, *, body: str, channels: int, blocks:
     recipe = recipe_cls(body=body, channels=channels, blocks=blocks, patch=patch, **recipe_kw)
     _fit_and_export(train_fn, recipe, task=kind, model_id=model_id, minutes=minutes, total_minutes=total_minutes,
                     lr=lr, precision=precision, threads=threads, ckpt=ckpt, dirs=dirs, root=root, prior=prior,
-                    net=net, scales=scales(recipe), aliases=aliases(recipe), notes=notes)
+                    net=net, scales=scales(recipe), aliases=aliases(recipe))
 
 
 def body_options(channels: int, blocks: int, batch: int, patch: int) -> Callable:
@@ -361,9 +352,6 @@ def body_options(channels: int, blocks: int, batch: int, patch: int) -> Callable
     return wrap
 
 
-DENOISE_LIMITS = ("Colour denoiser trained on synthetic noise: Gaussian σ 0-75 and a Poisson-Gaussian camera model "
-                  "behind a simple ISP (half of those then saved as JPEG), some samples gray. Give --sigma (8-bit "
-                  "units) when the level is known; blind mode estimates a per-pixel level. Small (CPU-trained) model.")
 
 
 @train_group.command("denoise")
@@ -373,14 +361,11 @@ DENOISE_LIMITS = ("Colour denoiser trained on synthetic noise: Gaussian σ 0-75 
 def train_denoise_command(minutes, total_minutes, model_id, init, body, channels, blocks, batch, patch, lr,
                           **run) -> None:
     """Train the blind/non-blind colour denoiser; writes weights/<id>.safetensors and its manifest entry."""
-    _train_task("denoise", "denoise", body=body, channels=channels, blocks=blocks, patch=patch, minutes=minutes,
+    _train_task("denoise", body=body, channels=channels, blocks=blocks, patch=patch, minutes=minutes,
                 total_minutes=total_minutes, model_id=model_id, init=init, lr=lr, **run,
-                aliases=lambda r: ["denoise"], notes=DENOISE_LIMITS, batch=batch)
+                aliases=lambda r: ["denoise"], batch=batch)
 
 
-DEMOSAIC_LIMITS = ("Bayer demosaicer (any of RGGB/BGGR/GRBG/GBRG) trained on mosaics of sRGB photos, with up to 8 % "
-                   "missing sites and Poisson-Gaussian noise up to read σ 20 (8-bit units); it estimates the noise "
-                   "level unless --sigma is given. Small (CPU-trained) model.")
 
 
 @train_group.command("demosaic")
@@ -392,18 +377,11 @@ DEMOSAIC_LIMITS = ("Bayer demosaicer (any of RGGB/BGGR/GRBG/GBRG) trained on mos
 def train_demosaic_command(minutes, total_minutes, model_id, init, body, channels, blocks, batch, patch, lr, focus,
                            **run) -> None:
     """Train the demosaicer (clean, masked and noisy mosaics); writes weights/<id>.safetensors."""
-    _train_task("demosaic", "demosaic", body=body, channels=channels, blocks=blocks, patch=patch, minutes=minutes,
+    _train_task("demosaic", body=body, channels=channels, blocks=blocks, patch=patch, minutes=minutes,
                 total_minutes=total_minutes, model_id=model_id, init=init, lr=lr, **run,
-                aliases=lambda r: ["demosaic"], notes=DEMOSAIC_LIMITS, batch=batch, focus=focus)
+                aliases=lambda r: ["demosaic"], batch=batch, focus=focus)
 
 
-SCENE_LIMITS = {
-    "weather": ("All-weather model (rain streaks and veil, haze by the scattering model, snow) trained on synthetic "
-                "degradations of clean photos; derain/dehaze/desnow pass the kind, deweather lets it decide. "
-                "Small (CPU-trained) model."),
-    "dereflect": ("Reflection removal trained on synthetic glass photos (a blurred, attenuated, sometimes ghosted "
-                  "second photo added in linear light). Small (CPU-trained) model."),
-}
 
 
 def _scene_command(task: str, default_id: str) -> None:
@@ -411,9 +389,9 @@ def _scene_command(task: str, default_id: str) -> None:
     @body_options(channels=48, blocks=8, batch=8, patch=128)
     @run_options
     def command(minutes, total_minutes, model_id, init, body, channels, blocks, batch, patch, lr, **run) -> None:
-        _train_task(task, "scene", body=body, channels=channels, blocks=blocks, patch=patch, minutes=minutes,
+        _train_task(task, body=body, channels=channels, blocks=blocks, patch=patch, minutes=minutes,
                     total_minutes=total_minutes, model_id=model_id, init=init, lr=lr, **run,
-                    aliases=lambda r: [task], notes=SCENE_LIMITS[task], batch=batch, task=task)
+                    aliases=lambda r: [task], batch=batch, task=task)
 
     train_group.command(task, help=f"Train the {task} model on synthetic pairs; writes weights/<id>.safetensors.")(
         command)
@@ -423,9 +401,6 @@ _scene_command("weather", "globalnet-weather-s")
 _scene_command("dereflect", "globalnet-dereflect-s")
 
 
-BURST_LIMITS = ("Burst fusion trained on synthetic handheld bursts (shifts up to 4 px, rotations up to 1°, Gaussian "
-                "noise σ 0-50, moving objects) aligned by their known motion plus a small error; at run time frames "
-                "are aligned with OpenCV ECC (Euclidean). Small (CPU-trained) model.")
 
 
 @train_group.command("burst")
@@ -439,7 +414,7 @@ def train_burst_command(scale, minutes, total_minutes, model_id, init, frames, b
     """Train burst fusion (×1, ×2 or ×4 output); writes weights/<id>.safetensors."""
     if model_id == "burstnet-burst-s" and scale != "1":
         model_id = f"burstnet-burst-x{scale}-s"
-    _train_task("burst", "burst", body=body, channels=channels, blocks=blocks, patch=patch, minutes=minutes,
+    _train_task("burst", body=body, channels=channels, blocks=blocks, patch=patch, minutes=minutes,
                 total_minutes=total_minutes, model_id=model_id, init=init, lr=lr, **run,
-                aliases=lambda r: [f"burst-x{r.scale}"], scales=lambda r: [r.scale], notes=BURST_LIMITS,
+                aliases=lambda r: [f"burst-x{r.scale}"], scales=lambda r: [r.scale],
                 from_prior=("scale",), batch=batch, frames=frames, scale=int(scale))

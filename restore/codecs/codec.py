@@ -19,8 +19,9 @@ from restore.codecs.container import MAX_TILE, CodecFormatError, Header, pack, s
 from restore.codecs.model import STRIDE, CodecNet
 from restore.io import Image
 from restore.runtime import ShapeTrim, resolve_precision, run_at
+from restore.tasks.spec import TaskSpec, register_task
 
-__all__ = ["LearnedCodec", "DEFAULT_TILE", "DEFAULT_OVERLAP", "f32", "parse_region", "blend_weights"]
+__all__ = ["LearnedCodec", "SPEC", "DEFAULT_TILE", "DEFAULT_OVERLAP", "f32", "parse_region", "blend_weights"]
 
 DEFAULT_TILE = 1024
 DEFAULT_OVERLAP = 16    # pixels each tile codes past its cell; the decoder cross-fades 2×16 px across a seam
@@ -77,6 +78,10 @@ class LearnedCodec:
         self.net.freeze()
         self.entry = entry
         self.precision = resolve_precision(precision)
+
+    @classmethod
+    def build(cls, net: CodecNet, entry, precision: str = "auto", scale: Optional[int] = None) -> "LearnedCodec":
+        return cls(net, entry, precision)
 
     def _transform(self, fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> torch.Tensor:
         """Run the analysis or synthesis transform at this codec's precision (bf16 autocast + channels-last
@@ -279,3 +284,13 @@ def by_shape(h: Header, indexes: Iterable[int]) -> list[int]:
 
 def _overlaps(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
     return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
+
+
+SPEC = register_task(TaskSpec(
+    name="codec", model=LearnedCodec, default="codec", what="codec", train="train codec",
+    recipe="restore.recipes.codec:CodecRecipe", trainer="restore.recipes.codec:train_codec",
+    no_compile="its entropy parameters must stay bit-exact",
+    limits="Variable-rate learned codec trained on the CPU for RGB photos (MSE). On Kodak its qualities 0-8 span about "
+           "0.1-1.55 bpp (measured in BENCHMARKS.md); fractional qualities interpolate. Against WebP it still needs "
+           "more bits at its lowest and highest qualities (BENCHMARKS.md). Alpha is kept losslessly in a separate "
+           "stream; 16-bit images are coded at 8-bit precision."))

@@ -18,7 +18,7 @@ from restore.codecs.entropy import RansReader, RansWriter
 from restore.codecs.fixedpoint import from_fixed
 from restore.codecs.hyperprior import Hyperprior
 from restore.codecs.transforms import analysis_synthesis
-from restore.registry import ARCHS
+from restore.registry import Descriptor, register_arch
 
 __all__ = ["CodecNet", "LAMBDAS", "STRIDE"]
 
@@ -27,7 +27,7 @@ LAMBDAS = (0.0018, 0.0035, 0.0067, 0.0130, 0.0250, 0.0483, 0.0932, 0.1800)
 STRIDE = 64          # tile sides are padded to a multiple of this (y: /16, z: /64)
 
 
-@ARCHS.register("codec")
+@register_arch("codec")
 class CodecNet(nn.Module):
     """Learned image codec network (see module docstring)."""
 
@@ -38,14 +38,10 @@ class CodecNet(nn.Module):
         super().__init__()
         if sum(slices) != latent:
             raise ValueError(f"slices {slices} must add up to latent={latent}")
-        self.arch_spec = ("codec", {"transform": transform, "channels": channels, "latent": latent,
-                                    "slices": list(slices), "hyper_channels": hyper_channels,
-                                    "z_channels": z_channels, "lambdas": list(lambdas), "res_blocks": res_blocks,
-                                    "context_hidden": context_hidden})
-        if fine_blocks:       # recorded only when used, so older models' specs read as before
-            self.arch_spec[1]["fine_blocks"] = fine_blocks
-        if first_quality != 1:
-            self.arch_spec[1]["first_quality"] = first_quality
+        # the codec tiles itself (tiles padded to STRIDE, coded independently): no receptive radius to honour;
+        # only its transforms run in bf16 (the entropy path is exact integer arithmetic)
+        self.descriptor = Descriptor(radius=0, multiple=STRIDE, scales=(1,), in_channels=3, bf16_safe=True,
+                                     bytes_per_pixel=4.0 * 2 * channels)
         self.first_quality = first_quality
         self.g_a, self.g_s = analysis_synthesis(transform, channels=channels, latent=latent, res_blocks=res_blocks,
                                                 fine_blocks=fine_blocks)

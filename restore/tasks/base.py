@@ -24,8 +24,7 @@ class TaskModel:
     """
 
     scale: int = 1
-    multiple: int = 1                 # the network wants tile sides (and tile positions) divisible by this
-    bytes_per_pixel: float = 2048.0   # activation bytes per input pixel, for --tile auto
+    multiple: int = 1                 # what the task itself needs of tile sides and positions (the Bayer grid)
 
     def __init__(self, net: nn.Module, precision: str = "auto", entry=None):
         self.net = net.eval()
@@ -35,8 +34,15 @@ class TaskModel:
         if self.precision == "bf16":
             self.net = self.net.to(memory_format=torch.channels_last)
         self.entry = entry
-        self.receptive_radius = int(getattr(net, "receptive_radius", 16))
-        self.multiple = math.lcm(type(self).multiple, int(getattr(net, "multiple", 1)))
+        d = net.descriptor                     # every registered network declares one (restore.registry)
+        self.receptive_radius, self.bytes_per_pixel = d.radius, d.bytes_per_pixel
+        self.multiple = math.lcm(type(self).multiple, d.multiple)
+
+    @classmethod
+    def build(cls, net: nn.Module, entry, precision: str = "auto", scale: Optional[int] = None) -> "TaskModel":
+        """The task model around a manifest entry's network (the task registry's one constructor contract;
+        ``scale`` is the scale an alias like ``sr-x4`` fixed, for tasks that have several)."""
+        return cls(net, precision, entry)
 
     def compile(self) -> None:
         """Run the network's forward through ``torch.compile`` (inductor; needs a C++ compiler). Each new tile

@@ -7,13 +7,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from restore.anchors import estimate_noise_sigma, iter_ecc_align
+from restore.classical import estimate_noise_sigma, iter_ecc_align
 from restore.io import Image
 from restore.tasks.base import TaskModel
-from restore.tasks.burstnet import BurstNet, fallback_weight, ghost_weight
+from restore.tasks.spec import TaskSpec, register_task
+from restore.archs.burstnet import BurstNet, fallback_weight, ghost_weight
 from restore.tasks.denoise import MAX_SIGMA, DenoiseModel
 
-__all__ = ["BurstModel", "check_burst"]
+__all__ = ["BurstModel", "check_burst", "SPEC"]
 
 
 def check_burst(frames: Sequence[Image]) -> None:
@@ -42,8 +43,19 @@ class BurstModel(TaskModel):
         super().__init__(net, precision, entry)
         self.scale = net.scale
         self._fallback = fallback
-        # measured: 1030 B per input pixel for 8 frames, frame_channels 32 and a 64-channel body (bf16, 512² tile)
-        self.bytes_per_pixel = 11.0 * (net.encoder[0].out_channels + net.body.channels)
+
+    @classmethod
+    def build(cls, net: BurstNet, entry, precision: str = "auto", scale: Optional[int] = None) -> "BurstModel":
+        """With the installed single-frame denoiser (the spec's ``needs``) as the fallback, loaded on first use."""
+        from restore.api import load
+
+        def fallback() -> Optional[DenoiseModel]:
+            try:
+                return load(SPEC.needs[0], precision=precision)
+            except KeyError:
+                return None
+
+        return cls(net, precision, entry, fallback)
 
     @property
     def fallback(self) -> Optional[DenoiseModel]:
@@ -105,3 +117,11 @@ class BurstModel(TaskModel):
         wc = wgt[y0 * s:y1 * s, x0 * s:x1 * s]
         out[crop] = out[crop] * (1 - wc) + single * wc
         return out
+
+
+SPEC = register_task(TaskSpec(
+    name="burst", model=BurstModel, default="burst-x1", what="burst", train="train burst",
+    recipe="restore.recipes.burst:BurstRecipe", trainer="restore.recipes.burst:train_burst", needs=("denoise",),
+    limits="Burst fusion trained on synthetic handheld bursts (shifts up to 4 px, rotations up to 1°, Gaussian noise "
+           "σ 0-50, moving objects) aligned by their known motion plus a small error; at run time frames are "
+           "aligned with OpenCV ECC (Euclidean). Small (CPU-trained) model."))

@@ -7,10 +7,11 @@ import torch
 
 from restore.io import Image
 from restore.tasks.base import TaskModel
-from restore.tasks.demosaicnet import DemosaicNet, from_rggb, to_rggb
+from restore.tasks.spec import TaskSpec, register_task
+from restore.archs.demosaicnet import DemosaicNet, from_rggb, to_rggb
 from restore.degrade import check_pattern
 
-__all__ = ["DemosaicModel", "check_mosaic"]
+__all__ = ["DemosaicModel", "check_mosaic", "SPEC"]
 
 
 def check_mosaic(img: Image, pattern: str, mask: Optional[torch.Tensor] = None) -> str:
@@ -33,7 +34,6 @@ class DemosaicModel(TaskModel):
 
     def __init__(self, net: DemosaicNet, precision: str = "auto", entry=None):
         super().__init__(net, precision, entry)
-        self.bytes_per_pixel = 4.0 * 2 * net.body.channels / 4 + 4.0 * 2 * net.estimator.net[0].out_channels + 64
 
     def __call__(self, img: Image, pattern: str = "RGGB", mask: Optional[torch.Tensor] = None,
                  sigma: Optional[float] = None, tile: Union[int, str, None] = "auto",
@@ -52,3 +52,11 @@ class DemosaicModel(TaskModel):
         res = img.with_pixels(out, None)
         res.meta["demosaic_pattern"] = pattern
         return res
+
+
+SPEC = register_task(TaskSpec(
+    name="demosaic", model=DemosaicModel, default="demosaic", what="demosaicing", train="train demosaic",
+    recipe="restore.recipes.demosaic:DemosaicRecipe", trainer="restore.recipes.demosaic:train_demosaic",
+    limits="Bayer demosaicer (any of RGGB/BGGR/GRBG/GBRG) trained on mosaics of sRGB photos, with up to 8 % missing "
+           "sites and Poisson-Gaussian noise up to read σ 20 (8-bit units); it estimates the noise level unless "
+           "--sigma is given. Small (CPU-trained) model."))

@@ -7,9 +7,10 @@ import torch
 
 from restore.io import Image
 from restore.tasks.base import TaskModel
-from restore.tasks.denoisenet import DenoiseNet
+from restore.tasks.spec import TaskSpec, register_task
+from restore.archs.denoisenet import DenoiseNet
 
-__all__ = ["DenoiseModel", "MAX_SIGMA"]
+__all__ = ["DenoiseModel", "MAX_SIGMA", "SPEC"]
 
 MAX_SIGMA = 75.0      # the noise levels the model is trained for (0-255 units)
 
@@ -21,7 +22,6 @@ class DenoiseModel(TaskModel):
 
     def __init__(self, net: DenoiseNet, precision: str = "auto", entry=None):
         super().__init__(net, precision, entry)
-        self.bytes_per_pixel = 4.0 * 2 * net.body.channels / 4 + 4.0 * 2 * net.estimator.net[0].out_channels
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)[0]
@@ -41,3 +41,11 @@ class DenoiseModel(TaskModel):
         pixels = self.run_tensor(img.pixels, tile, progress, forward=self.tensor_fn(sigma=sigma))
         alpha = None if img.alpha is None else img.alpha.clone()
         return img.with_pixels(pixels, alpha)
+
+
+SPEC = register_task(TaskSpec(
+    name="denoise", model=DenoiseModel, default="denoise", what="denoising", train="train denoise",
+    recipe="restore.recipes.denoise:DenoiseRecipe", trainer="restore.recipes.denoise:train_denoise",
+    limits="Colour denoiser trained on synthetic noise: Gaussian σ 0-75 and a Poisson-Gaussian camera model behind a "
+           "simple ISP (half of those then saved as JPEG), some samples gray. Give --sigma (8-bit units) when the "
+           "level is known; blind mode estimates a per-pixel level. Small (CPU-trained) model."))

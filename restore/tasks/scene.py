@@ -8,9 +8,10 @@ import torch
 from restore.degrade import linear_to_srgb, srgb_to_linear
 from restore.io import Image
 from restore.tasks.base import TaskModel
-from restore.tasks.globalnet import GlobalNet
+from restore.tasks.spec import TaskSpec, register_task
+from restore.archs.globalnet import GlobalNet
 
-__all__ = ["WEATHER", "SceneModel", "reflection_layer"]
+__all__ = ["WEATHER", "SceneModel", "reflection_layer", "WEATHER_SPEC", "DEREFLECT_SPEC"]
 
 WEATHER = ("rain", "haze", "snow")      # the condition vector's order for the all-weather model
 
@@ -30,7 +31,10 @@ class SceneModel(TaskModel):
         if len(kinds) != net.conditions:
             raise ValueError(f"network has {net.conditions} conditions but {len(kinds)} kinds were named")
         self.kinds = tuple(kinds)
-        self.bytes_per_pixel = 4.0 * 2 * net.body.channels / 4 + 64
+
+    @classmethod
+    def build(cls, net: GlobalNet, entry, precision: str = "auto", scale: Optional[int] = None) -> "SceneModel":
+        return cls(net, precision, entry, kinds=WEATHER if entry.task == "weather" else ())
 
     def condition(self, kind: Optional[str]) -> Optional[torch.Tensor]:
         """One-hot condition for ``kind`` (None: any degradation the model knows)."""
@@ -64,3 +68,16 @@ class SceneModel(TaskModel):
         if not layer:
             return res
         return res, img.with_pixels(self.rgb_out(reflection_layer(rgb, out), img.channels), None)
+
+
+WEATHER_SPEC = register_task(TaskSpec(
+    name="weather", model=SceneModel, default="weather", what="weather removal", train="train weather",
+    recipe="restore.recipes.scene:SceneRecipe", trainer="restore.recipes.scene:train_scene",
+    limits="All-weather model (rain streaks and veil, haze by the scattering model, snow) trained on synthetic "
+           "degradations of clean photos; derain/dehaze/desnow pass the kind, deweather lets it decide. "
+           "Small (CPU-trained) model."))
+DEREFLECT_SPEC = register_task(TaskSpec(
+    name="dereflect", model=SceneModel, default="dereflect", what="reflection removal", train="train dereflect",
+    recipe="restore.recipes.scene:SceneRecipe", trainer="restore.recipes.scene:train_scene",
+    limits="Reflection removal trained on synthetic glass photos (a blurred, attenuated, sometimes ghosted second "
+           "photo added in linear light). Small (CPU-trained) model."))

@@ -27,12 +27,20 @@ class TaskSpec:
     default: str                  # alias a command runs without --model
     what: str                     # the task in words, for messages ("no denoising model is installed yet")
     train: str                    # the `restore …` command that trains it
+    recipe: str = ""              # "module:Class" of its training recipe (imported only to train)
+    trainer: str = ""             # "module:function" that trains it
     limits: str = ""              # model-card "Limits" text written by training
     needs: tuple[str, ...] = ()   # other models it uses when installed (burst's single-frame denoiser)
-    compiles: bool = True         # may run through torch.compile (the codec's entropy path must stay exact)
+    no_compile: str = ""          # why it may not run through torch.compile (empty: it may)
 
     def build(self, net: Any, entry: Any, precision: str = "auto", scale: Optional[int] = None) -> Any:
+        """The task model around ``entry``'s network."""
         return self.model.build(net, entry, precision, scale)
+
+    def resolve(self, field: str) -> Any:
+        """The object a "module:name" field names (``recipe`` or ``trainer``), imported now."""
+        module, _, name = getattr(self, field).partition(":")
+        return getattr(importlib.import_module(module), name)
 
 
 _SPECS: dict[str, TaskSpec] = {}

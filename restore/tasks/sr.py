@@ -1,13 +1,20 @@
 """Single-image super-resolution at ×2/×3/×4 (the task around :class:`SRNet`)."""
 from __future__ import annotations
 
+from typing import Optional
+
 import torch
 
 from restore.resize import imresize
 from restore.tasks.base import TaskModel
-from restore.tasks.srnet import SRNet
+from restore.tasks.spec import TaskSpec, register_task
+from restore.archs.srnet import SRNet
 
-__all__ = ["SRModel"]
+__all__ = ["SRModel", "SPEC", "SR_LIMITS"]
+
+SR_LIMITS = ("Trained on clean photos downscaled with MATLAB bicubic: it restores detail lost to that "
+             "downscaling, and does not remove JPEG artefacts, sensor noise or blur, which it may sharpen. "
+             "Small (CPU-trained) model: expect results between classic lightweight CNNs and large transformers.")
 
 
 class SRModel(TaskModel):
@@ -19,10 +26,18 @@ class SRModel(TaskModel):
                              f"{', '.join(map(str, net.scales))}, not {scale}")
         super().__init__(net, precision, entry)
         self.scale = int(scale)
-        self.bytes_per_pixel = 4.0 * 4 * net.body.channels
+
+    @classmethod
+    def build(cls, net: SRNet, entry, precision: str = "auto", scale: Optional[int] = None) -> "SRModel":
+        return cls(net, scale or max(entry.scales), precision, entry)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x, self.scale)
 
     def process_alpha(self, alpha: torch.Tensor) -> torch.Tensor:
         return imresize(alpha, float(self.scale))
+
+
+SPEC = register_task(TaskSpec(name="sr", model=SRModel, default="sr-x4", what="super-resolution", train="train sr",
+                              recipe="restore.recipes.sr:SRRecipe", trainer="restore.recipes.sr:train_sr",
+                              limits=SR_LIMITS))

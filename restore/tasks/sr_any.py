@@ -15,10 +15,12 @@ import torch.nn.functional as F
 from restore.io import Image
 from restore.resize import imresize
 from restore.tasks.base import TaskModel
-from restore.tasks.sranynet import MAX_SCALE, SRAnyNet
+from restore.tasks.sr import SR_LIMITS
+from restore.tasks.spec import TaskSpec, register_task
+from restore.archs.sranynet import MAX_SCALE, SRAnyNet
 from restore.tiling import reflect_index, tile_starts
 
-__all__ = ["SRAnyModel", "output_size"]
+__all__ = ["SRAnyModel", "output_size", "SPEC"]
 
 
 def output_size(h: int, w: int, scale: Union[float, tuple[float, float], None] = None,
@@ -46,7 +48,6 @@ class SRAnyModel(TaskModel):
 
     def __init__(self, net: SRAnyNet, precision: str = "auto", entry=None):
         super().__init__(net, precision, entry)
-        self.bytes_per_pixel = 4.0 * 2 * net.body.channels + 4.0 * 8 * net.feat.out_channels * MAX_SCALE ** 2 / 4
 
     def compile(self) -> None:
         """Compile the two per-tile stages that tiled inference calls (features and render), not ``forward``."""
@@ -91,3 +92,10 @@ class SRAnyModel(TaskModel):
         pixels = self.upscale_tensor(img.pixels, (H, W), tile, progress)
         alpha = None if img.alpha is None else imresize(img.alpha, size=(H, W)).clamp_(0, 1)
         return img.with_pixels(pixels, alpha)
+
+
+SPEC = register_task(TaskSpec(name="sr-any", model=SRAnyModel, default="sr-any",
+                              what="arbitrary-scale super-resolution", train="train sr-any",
+                              recipe="restore.recipes.sr_any:SRAnyRecipe", trainer="restore.recipes.sr_any:train_sr_any",
+                              limits="Any scale from 1 to 4 (non-integer and different horizontal and vertical scales "
+                                     "too), or an exact output size. " + SR_LIMITS))

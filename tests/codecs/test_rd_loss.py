@@ -6,7 +6,7 @@ import math
 import pytest
 import torch
 
-from restore.train.codec import LevelBalance, rd_loss, rd_terms
+from restore.recipes.codec import LevelBalance, rd_loss, rd_terms
 
 
 def test_rd_terms_count_bits_per_pixel_and_weight_mse_by_lambda():
@@ -36,7 +36,7 @@ def test_level_balance_gives_each_level_the_same_pull():
 
 
 def test_level_sampler_draws_levels_in_proportion_to_their_weights():
-    from restore.train.codec import level_sampler
+    from restore.recipes.codec import level_sampler
 
     torch.manual_seed(0)
     counts = torch.bincount(level_sampler(3, (0.0, 1.0, 3.0))(8000), minlength=3)

@@ -15,7 +15,7 @@ def make_tiny_codec(root: Path, model_id: str = "codec-tiny", seed: int = 0, ste
     """Train a tiny codec for a few steps on the bundled photo (so its scales vary), bake and register it."""
     from restore.codecs.model import CodecNet
     from restore.io import read_image
-    from restore.train.codec import rd_loss
+    from restore.recipes.codec import rd_loss
     from restore.weights import Manifest, ModelEntry, save_state
 
     torch.manual_seed(seed)

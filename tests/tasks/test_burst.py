@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 import torch
 
-from restore.bursts import synth_burst
+from restore.degrade import synth_burst
 from restore.io import Image
 from restore.tasks.burst import BurstModel
-from restore.tasks.burstnet import BurstNet
+from restore.archs.burstnet import BurstNet
 
 
 def _net(scale: int = 1, trained_tail: bool = True) -> BurstNet:
@@ -54,7 +54,7 @@ def test_bad_bursts_give_one_line_errors(photo_u8):
 
 
 def test_ghost_and_fallback_weights():
-    from restore.tasks.burstnet import fallback_weight, ghost_weight
+    from restore.archs.burstnet import fallback_weight, ghost_weight
 
     gen = torch.Generator().manual_seed(0)
     clean = torch.full((3, 64, 64), 0.5)
@@ -72,7 +72,7 @@ def test_ghost_and_fallback_weights():
 
 def test_fallback_denoiser_replaces_a_ghosted_object(photo_u8):
     from restore.tasks.denoise import DenoiseModel
-    from restore.tasks.denoisenet import DenoiseNet
+    from restore.archs.denoisenet import DenoiseNet
 
     clean = _photo(photo_u8)
     b = synth_burst(clean, 6, torch.Generator().manual_seed(3), max_shift=1.0, sigma=5.0, moving_object=True)
@@ -94,7 +94,7 @@ def test_fallback_denoiser_replaces_a_ghosted_object(photo_u8):
 
 
 def test_training_bursts_are_seeded_and_aligned():
-    from restore.train.burst import BurstRecipe, make_bursts
+    from restore.recipes.burst import BurstRecipe, make_bursts
 
     clean = torch.rand(2, 3, 64, 64, generator=torch.Generator().manual_seed(0))
     recipe = BurstRecipe(frames=4, jitter=0.0)

@@ -8,7 +8,7 @@ import torch
 from restore.degrade import mosaic
 from restore.io import Image
 from restore.tasks.demosaic import DemosaicModel
-from restore.tasks.demosaicnet import DemosaicNet, bilinear_demosaic, from_rggb, to_rggb
+from restore.archs.demosaicnet import DemosaicNet, bilinear_demosaic, from_rggb, to_rggb
 
 
 def _net(seed: int = 0, trained_tail: bool = True) -> DemosaicNet:
@@ -79,7 +79,7 @@ def test_bad_mosaics_give_one_line_errors():
 
 
 def test_training_batches_are_seeded_and_noise_level_is_right():
-    from restore.train.demosaic import add_mosaic_noise, focus_l1, random_valid
+    from restore.recipes.demosaic import add_mosaic_noise, focus_l1, random_valid
 
     mos = torch.full((2, 1, 64, 64), 0.5)
     g = lambda: torch.Generator().manual_seed(3)  # noqa: E731

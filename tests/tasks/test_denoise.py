@@ -7,7 +7,7 @@ import torch
 
 from restore.io import Image
 from restore.tasks.denoise import DenoiseModel
-from restore.tasks.denoisenet import DenoiseNet, sigma_map
+from restore.archs.denoisenet import DenoiseNet, sigma_map
 
 
 def _net(seed: int = 0, trained_tail: bool = True) -> DenoiseNet:
@@ -86,7 +86,7 @@ def test_train_denoise_exports_a_loadable_model(tmp_path, monkeypatch, capsys):
 
 
 def test_training_noise_is_seeded_and_its_level_map_is_right():
-    from restore.train.denoise import DenoiseRecipe, add_training_noise
+    from restore.recipes.denoise import DenoiseRecipe, add_training_noise
 
     clean = torch.rand(16, 3, 32, 32, generator=torch.Generator().manual_seed(0))
     recipe = DenoiseRecipe(camera_fraction=0.25)
@@ -132,7 +132,7 @@ def test_cli_without_a_denoising_model_says_so(tmp_path, monkeypatch, capsys, ph
 
 
 def test_gray_training_samples_share_image_and_noise_across_channels():
-    from restore.train.denoise import DenoiseRecipe, add_training_noise
+    from restore.recipes.denoise import DenoiseRecipe, add_training_noise
 
     clean = torch.rand(32, 3, 16, 16, generator=torch.Generator().manual_seed(0))
     recipe = DenoiseRecipe(camera_fraction=0.0, gray_fraction=0.5, clip_fraction=0.0)

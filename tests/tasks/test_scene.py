@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from restore.io import Image
-from restore.tasks.globalnet import GlobalNet, sample_context
+from restore.archs.globalnet import GlobalNet, sample_context
 from restore.tasks.scene import WEATHER, SceneModel, reflection_layer
 
 
@@ -57,7 +57,7 @@ def test_gray_alpha_and_the_removed_layer(rng):
 
 
 def test_training_pairs_are_seeded_and_degraded():
-    from restore.train.scene import SceneRecipe, scene_batch
+    from restore.recipes.scene import SceneRecipe, scene_batch
 
     clean = torch.rand(4, 3, 32, 32, generator=torch.Generator().manual_seed(0))
     for task in ("weather", "dereflect"):
@@ -110,4 +110,4 @@ def test_cli_without_a_weather_model_says_so(tmp_path, monkeypatch, capsys, phot
     monkeypatch.setenv("RESTORE_WEIGHTS_DIR", str(tmp_path / "empty"))
     PILImage.fromarray(photo_u8).save(tmp_path / "in.png")
     assert main(["dehaze", str(tmp_path / "in.png")]) != 0
-    assert "no weather model is installed yet: train one with `restore train weather`" in capsys.readouterr().err
+    assert "no weather removal model is installed yet: train one with `restore train weather`" in capsys.readouterr().err

@@ -7,8 +7,8 @@ import restore
 from restore.degrade import mosaic
 from restore.io import Image
 from restore.metrics import psnr
-from restore.tasks.demosaicnet import bilinear_demosaic
-from restore.train.data import load_rgb_u8
+from restore.archs.demosaicnet import bilinear_demosaic
+from restore.recipes.data import load_rgb_u8
 
 from helpers import EXAMPLES
 

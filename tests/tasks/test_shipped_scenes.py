@@ -6,11 +6,10 @@ import numpy as np
 import torch
 
 import restore
-from restore.anchors import dark_channel_dehaze, ecc_align, suppress_reflection
-from restore.bursts import synth_burst
+from restore.classical import dark_channel_dehaze, ecc_align, suppress_reflection
+from restore.degrade import add_haze, add_rain, add_reflection, add_snow, sample_reflection, synth_burst
 from restore.metrics import psnr
-from restore.scenes import add_haze, add_rain, add_reflection, add_snow, sample_reflection
-from restore.train.data import load_rgb_u8
+from restore.recipes.data import load_rgb_u8
 
 from helpers import EXAMPLES
 

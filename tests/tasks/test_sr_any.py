@@ -10,7 +10,7 @@ from helpers import train_folder
 from restore.cli import main
 from restore.io import read_image
 from restore.tasks.sr_any import SRAnyModel, output_size
-from restore.tasks.sranynet import SRAnyNet, sample_grid
+from restore.archs.sranynet import SRAnyNet, sample_grid
 
 
 def test_sample_grid_follows_pixel_centres():
@@ -103,7 +103,7 @@ def test_train_cli_warm_starts_and_records(any_model):
     assert entry.id == "sr-any-tiny" and entry.task == "sr-any"
     assert entry.training["recipe"]["warm_start"].startswith("stem and body of sr-tiny")
     assert {"val_x1.5", "val_x2.5", "val_x3.5", "val_x2x3.5"} <= set(entry.training["validation"])
-    from restore.train.sr_any import warm_start
+    from restore.recipes.sr_any import warm_start
 
     sr_net = build_model(Manifest(any_model).resolve("sr-tiny")[0], any_model)
     fresh = warm_start(SRAnyNet(**entry.kwargs), sr_net)
