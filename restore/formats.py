@@ -2,11 +2,12 @@
 its commands and answer ``--help`` without importing it."""
 from __future__ import annotations
 
-__all__ = ["READ_EXTS", "WRITE_EXTS", "PATTERNS", "ImageError", "first_line"]
+__all__ = ["READ_EXTS", "WRITE_EXTS", "PATTERNS", "WEATHER", "ImageError", "first_line"]
 
 READ_EXTS = {".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp"}
 WRITE_EXTS = {".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp"}
 PATTERNS = ("RGGB", "BGGR", "GRBG", "GBRG")     # Bayer layouts of mosaic inputs, as read row by row from the top left
+WEATHER = ("rain", "haze", "snow")              # the all-weather model's kinds, in its condition vector's order
 
 
 class ImageError(ValueError):

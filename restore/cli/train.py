@@ -7,9 +7,8 @@ from typing import Callable
 import click
 
 from restore.cli import cli
+from restore.recipes.config import BurstRecipe, DemosaicRecipe, DenoiseRecipe, SceneRecipe, SRAnyRecipe, SRRecipe
 from restore.runtime import resolve_precision, set_threads
-
-
 
 
 def budget_options(default_id: str) -> Callable:
@@ -52,6 +51,40 @@ def run_options(fn: Callable) -> Callable:
     ]):
         fn = opt(fn)
     return fn
+
+
+def recipe_options(recipe_cls: type) -> Callable:
+    """One option per field of a recipe dataclass (restore.recipes.config), with its default and help: the command
+    line and ``recipe_cls()`` cannot disagree. Tuples are comma-separated; ``cli=False`` fields are left out."""
+    import dataclasses
+
+    def option(f: dataclasses.Field) -> Callable:
+        meta, default = f.metadata, f.default
+        decls = (meta.get("flag") or "--" + f.name.replace("_", "-"), f.name)
+        if meta.get("choices"):
+            kind = type(default)
+            return click.option(*decls, type=click.Choice([str(c) for c in meta["choices"]]), default=str(default),
+                                show_default=True, help=meta["help"], callback=lambda c, p, v: kind(v))
+        if isinstance(default, tuple):
+            kind = type(default[0])
+            return click.option(*decls, default=",".join(map(str, default)), show_default=True, help=meta["help"],
+                                callback=lambda c, p, v: _items(v, kind, p.opts[0]))
+        return click.option(*decls, type=type(default), default=default, show_default=True, help=meta["help"])
+
+    def wrap(fn: Callable) -> Callable:
+        for f in reversed(dataclasses.fields(recipe_cls)):
+            if f.metadata.get("cli", True):
+                fn = option(f)(fn)
+        return fn
+    return wrap
+
+
+def _items(text: str, kind: type, flag: str) -> tuple:
+    try:
+        return tuple(kind(v) for v in text.split(","))
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not a comma-separated list of {kind.__name__}", param_hint=flag) \
+            from None
 
 
 table_images_option = click.option(
@@ -112,55 +145,37 @@ def train_group() -> None:
 
 
 @train_group.command("sr")
-@click.option("--scale", "scales", default="2,3,4", show_default=True,
-              help="Scale(s) trained into one shared-body model, comma separated.")
-@budget_options("srnet-sr-m")
-@click.option("--body", default="res", show_default=True)
-@click.option("--channels", type=int, default=48, show_default=True)
-@click.option("--blocks", type=int, default=8, show_default=True)
-@click.option("--batch", type=int, default=16, show_default=True)
-@click.option("--patch", type=int, default=48, show_default=True, help="LR patch size.")
-@click.option("--lr", type=float, default=2e-3, show_default=True)
+@budget_options("srnet-sr-s")
+@recipe_options(SRRecipe)
 @run_options
-def train_sr_command(scales, minutes, total_minutes, model_id, init, body, channels, blocks, batch, patch, lr,
-                     precision, data, ckpt, weights_dir, threads) -> None:
+def train_sr_command(minutes, total_minutes, model_id, init, precision, data, ckpt, weights_dir, threads,
+                     **fields) -> None:
     """Train the multi-scale SR model; writes weights/<id>.safetensors and its manifest entry."""
-    from restore.recipes.sr import SRRecipe, train_sr
+    from restore.recipes.sr import train_sr
 
-    scale_t = tuple(sorted(int(s) for s in scales.split(",")))
+    recipe = SRRecipe(**fields | {"scales": tuple(sorted(fields["scales"]))})
     dirs, root, prior, net = _start(data, weights_dir, init)
-    recipe = SRRecipe(body=body, channels=channels, blocks=blocks, scales=scale_t, batch=batch, lr_patch=patch)
     _fit_and_export(train_sr, recipe, task="sr", model_id=model_id, minutes=minutes, total_minutes=total_minutes,
-                    lr=lr, precision=precision, threads=threads, ckpt=ckpt, dirs=dirs, root=root, prior=prior,
-                    net=net, scales=scale_t, aliases=[f"sr-x{s}" for s in scale_t])
-
-
+                    lr=recipe.lr, precision=precision, threads=threads, ckpt=ckpt, dirs=dirs, root=root,
+                    prior=prior, net=net, scales=recipe.scales, aliases=[f"sr-x{s}" for s in recipe.scales])
 
 
 @train_group.command("sr-any")
 @budget_options("sranynet-sr-s")
 @click.option("--from-sr", default=None,
               help="Warm start: copy the stem and body of this fixed-scale SR model (same --body/--channels/--blocks).")
-@click.option("--body", default="res", show_default=True)
-@click.option("--channels", type=int, default=48, show_default=True)
-@click.option("--blocks", type=int, default=8, show_default=True)
-@click.option("--hidden", type=int, default=64, show_default=True, help="Width of the implicit-function MLP.")
-@click.option("--batch", type=int, default=16, show_default=True)
-@click.option("--patch", type=int, default=96, show_default=True, help="HR patch size.")
-@click.option("--lr", type=float, default=1e-3, show_default=True)
+@recipe_options(SRAnyRecipe)
 @run_options
-def train_sr_any_command(minutes, total_minutes, model_id, init, from_sr, body, channels, blocks, hidden, batch,
-                         patch, lr, precision, data, ckpt, weights_dir, threads) -> None:
+def train_sr_any_command(minutes, total_minutes, model_id, init, from_sr, precision, data, ckpt, weights_dir,
+                         threads, **fields) -> None:
     """Train the arbitrary-scale SR model (×1-×4, any aspect); writes weights/<id>.safetensors."""
     from restore.archs.sranynet import SRAnyNet
-    from restore.recipes.sr_any import SRAnyRecipe, train_sr_any, warm_start
+    from restore.recipes.sr_any import train_sr_any, warm_start
 
     dirs, root, prior, net = _start(data, weights_dir, init)
     if prior is not None:
-        kw = prior.kwargs
-        body, channels, blocks, hidden = kw["body"], kw["body_kwargs"]["channels"], kw["body_kwargs"]["blocks"], \
-            kw["hidden"]
-    recipe = SRAnyRecipe(body=body, channels=channels, blocks=blocks, hidden=hidden, batch=batch, patch=patch)
+        fields |= _prior_body(prior) | {"hidden": prior.kwargs["hidden"]}
+    recipe = SRAnyRecipe(**fields)
     notes = {}
     if from_sr is not None:
         if net is not None:
@@ -174,10 +189,8 @@ def train_sr_any_command(minutes, total_minutes, model_id, init, from_sr, body, 
             raise click.UsageError(f"--from-sr {from_sr}: {exc}") from None
         notes = {"warm_start": f"stem and body of {sr_entry.id} ({sr_entry.training.get('steps', 0)} steps)"}
     _fit_and_export(train_sr_any, recipe, task="sr-any", model_id=model_id, minutes=minutes,
-                    total_minutes=total_minutes, lr=lr, precision=precision, threads=threads, ckpt=ckpt, dirs=dirs,
-                    root=root, prior=prior, net=net, aliases=["sr-any"], recipe_extra=notes)
-
-
+                    total_minutes=total_minutes, lr=recipe.lr, precision=precision, threads=threads, ckpt=ckpt,
+                    dirs=dirs, root=root, prior=prior, net=net, aliases=["sr-any"], recipe_extra=notes)
 
 
 @train_group.command("codec")
@@ -220,31 +233,15 @@ def train_codec_command(minutes, total_minutes, model_id, init, lambdas, transfo
     dirs, root, prior, net = _start(data, weights_dir, init)
     widened: dict[str, str] = {}
     if net is not None:
-        from restore.codecs.grow import grow_channels, grow_depth, grow_fine, grow_latent, grow_levels
+        from restore.codecs.grow import grow_to
 
-        steps = f"after {prior.training.get('steps', 0)} steps of {prior.id}"
-        grows = [("latent", latent, net.context.channels, grow_latent),
-                 ("channels", channels, net.arch_spec[1]["channels"], grow_channels),
-                 ("residual blocks", res_blocks, net.arch_spec[1].get("res_blocks", 0), grow_depth),
-                 ("fine residual blocks", fine_blocks, net.arch_spec[1].get("fine_blocks", 0), grow_fine)]
-        retarget = bool(lambdas) and len(lam) == net.levels
-        if lambdas and not retarget:        # levels added below or above the trained ones
-            grows.append(("quality levels", lam, net.lambdas, grow_levels))
-        notes = []
-        for name, want, have, grow in grows:
-            if want is None or want == have:
-                continue
-            try:
-                net = grow(net, want).train()
-            except ValueError as exc:
-                raise click.UsageError(str(exc)) from None
-            notes.append(f"{name} {_short(have)} → {_short(want)}")
-        if notes:
-            widened["widened"] = f"{', '.join(notes)} {steps}"
-        if retarget:
-            # re-target the levels (e.g. a lower λ for quality 1); the gain vectors keep training
-            net.lambdas = lam
-            net.arch_spec[1]["lambdas"] = list(lam)
+        try:
+            net, note = grow_to(net, latent=latent, channels=channels, res_blocks=res_blocks,
+                                fine_blocks=fine_blocks, lambdas=lam if lambdas else None)
+        except ValueError as exc:
+            raise click.UsageError(str(exc)) from None
+        if note:
+            widened["widened"] = f"{note} after {prior.training.get('steps', 0)} steps of {prior.id}"
         lam = net.lambdas
         prior.kwargs = dict(net.arch_spec[1])
     latent = latent or 128
@@ -307,91 +304,60 @@ def _numbers(text: str | None, option: str) -> tuple[float, ...] | None:
         raise click.UsageError(f"{option} must be comma-separated numbers, not {text!r}") from None
 
 
-def _short(value) -> str:
-    """A growth note's value: a number, or a ladder of RD weights."""
-    return ",".join(f"{v:g}" for v in value) if isinstance(value, (tuple, list)) else str(value)
+def _prior_body(prior) -> dict:
+    """The body fields of a recipe as the model being continued (--init) has them."""
+    kw = prior.kwargs
+    return {"body": kw["body"], "channels": kw["body_kwargs"]["channels"], "blocks": kw["body_kwargs"]["blocks"]}
 
 
-def _train_task(kind: str, *, body: str, channels: int, blocks: int, patch: int, minutes: float,
-                total_minutes: float, model_id: str, init: str | None, lr: float, precision: str, data: tuple, ckpt,
-                weights_dir, threads: int, aliases: Callable[[object], list],
-                from_prior: tuple[str, ...] = (), scales: Callable[[object], list] = lambda r: [],
-                **recipe_kw) -> None:
-    """Train one of the backbone tasks (its recipe and trainer named by the task registry) and export it as a
-    ``kind`` model; with --init the architecture (body size and the ``from_prior`` keys) is the prior model's."""
+def _train_task(kind: str, fields: dict, *, minutes: float, total_minutes: float, model_id: str, init: str | None,
+                precision: str, data: tuple, ckpt, weights_dir, threads: int, aliases: Callable[[object], list],
+                from_prior: tuple[str, ...] = (), scales: Callable[[object], list] = lambda r: []) -> None:
+    """Train one of the backbone tasks (its recipe and trainer named by the task registry; ``fields`` the recipe's
+    options) and export it as a ``kind`` model; with --init the architecture (body size and the ``from_prior``
+    fields) is the prior model's."""
     from restore.tasks.spec import task_spec
 
-    if patch % 2:
+    if fields["patch"] % 2:
         raise click.UsageError("--patch must be even")
     spec = task_spec(kind)
     recipe_cls, train_fn = spec.resolve("recipe"), spec.resolve("trainer")
     dirs, root, prior, net = _start(data, weights_dir, init)
     if prior is not None:
-        body, channels, blocks = prior.kwargs["body"], prior.kwargs["body_kwargs"]["channels"], \
-            prior.kwargs["body_kwargs"]["blocks"]
-        recipe_kw |= {k: prior.kwargs[k] for k in from_prior}
-    recipe = recipe_cls(body=body, channels=channels, blocks=blocks, patch=patch, **recipe_kw)
+        fields = fields | _prior_body(prior) | {k: prior.kwargs[k] for k in from_prior}
+    recipe = recipe_cls(**fields)
     _fit_and_export(train_fn, recipe, task=kind, model_id=model_id, minutes=minutes, total_minutes=total_minutes,
-                    lr=lr, precision=precision, threads=threads, ckpt=ckpt, dirs=dirs, root=root, prior=prior,
+                    lr=recipe.lr, precision=precision, threads=threads, ckpt=ckpt, dirs=dirs, root=root, prior=prior,
                     net=net, scales=scales(recipe), aliases=aliases(recipe))
-
-
-def body_options(channels: int, blocks: int, batch: int, patch: int) -> Callable:
-    """--body, --channels, --blocks, --batch, --patch and --lr with a task's defaults."""
-    def wrap(fn: Callable) -> Callable:
-        for opt in reversed([
-            click.option("--body", default="res", show_default=True),
-            click.option("--channels", type=int, default=channels, show_default=True),
-            click.option("--blocks", type=int, default=blocks, show_default=True),
-            click.option("--batch", type=int, default=batch, show_default=True),
-            click.option("--patch", type=int, default=patch, show_default=True, help="Crop side (even)."),
-            click.option("--lr", type=float, default=1e-3, show_default=True),
-        ]):
-            fn = opt(fn)
-        return fn
-    return wrap
-
-
 
 
 @train_group.command("denoise")
 @budget_options("denoisenet-denoise-s")
-@body_options(channels=64, blocks=8, batch=16, patch=64)
+@recipe_options(DenoiseRecipe)
 @run_options
-def train_denoise_command(minutes, total_minutes, model_id, init, body, channels, blocks, batch, patch, lr,
-                          **run) -> None:
+def train_denoise_command(**options) -> None:
     """Train the blind/non-blind colour denoiser; writes weights/<id>.safetensors and its manifest entry."""
-    _train_task("denoise", body=body, channels=channels, blocks=blocks, patch=patch, minutes=minutes,
-                total_minutes=total_minutes, model_id=model_id, init=init, lr=lr, **run,
-                aliases=lambda r: ["denoise"], batch=batch)
-
-
+    fields, run = _split(options, DenoiseRecipe)
+    _train_task("denoise", fields, **run, aliases=lambda r: ["denoise"])
 
 
 @train_group.command("demosaic")
 @budget_options("demosaicnet-demosaic-s")
-@body_options(channels=64, blocks=8, batch=16, patch=64)
-@click.option("--focus", type=float, default=0.5, show_default=True,
-              help="Pixel-focus exponent of the loss (0: plain L1).")
+@recipe_options(DemosaicRecipe)
 @run_options
-def train_demosaic_command(minutes, total_minutes, model_id, init, body, channels, blocks, batch, patch, lr, focus,
-                           **run) -> None:
+def train_demosaic_command(**options) -> None:
     """Train the demosaicer (clean, masked and noisy mosaics); writes weights/<id>.safetensors."""
-    _train_task("demosaic", body=body, channels=channels, blocks=blocks, patch=patch, minutes=minutes,
-                total_minutes=total_minutes, model_id=model_id, init=init, lr=lr, **run,
-                aliases=lambda r: ["demosaic"], batch=batch, focus=focus)
-
-
+    fields, run = _split(options, DemosaicRecipe)
+    _train_task("demosaic", fields, **run, aliases=lambda r: ["demosaic"])
 
 
 def _scene_command(task: str, default_id: str) -> None:
     @budget_options(default_id)
-    @body_options(channels=48, blocks=8, batch=8, patch=128)
+    @recipe_options(SceneRecipe)
     @run_options
-    def command(minutes, total_minutes, model_id, init, body, channels, blocks, batch, patch, lr, **run) -> None:
-        _train_task(task, body=body, channels=channels, blocks=blocks, patch=patch, minutes=minutes,
-                    total_minutes=total_minutes, model_id=model_id, init=init, lr=lr, **run,
-                    aliases=lambda r: [task], batch=batch, task=task)
+    def command(**options) -> None:
+        fields, run = _split(options, SceneRecipe)
+        _train_task(task, fields | {"task": task}, **run, aliases=lambda r: [task])
 
     train_group.command(task, help=f"Train the {task} model on synthetic pairs; writes weights/<id>.safetensors.")(
         command)
@@ -401,20 +367,22 @@ _scene_command("weather", "globalnet-weather-s")
 _scene_command("dereflect", "globalnet-dereflect-s")
 
 
-
-
 @train_group.command("burst")
-@click.option("--scale", type=click.Choice(["1", "2", "4"]), default="1", show_default=True)
 @budget_options("burstnet-burst-s")
-@click.option("--frames", type=int, default=8, show_default=True, help="Frames per training burst.")
-@body_options(channels=48, blocks=6, batch=4, patch=64)
+@recipe_options(BurstRecipe)
 @run_options
-def train_burst_command(scale, minutes, total_minutes, model_id, init, frames, body, channels, blocks, batch, patch,
-                        lr, **run) -> None:
+def train_burst_command(**options) -> None:
     """Train burst fusion (×1, ×2 or ×4 output); writes weights/<id>.safetensors."""
-    if model_id == "burstnet-burst-s" and scale != "1":
-        model_id = f"burstnet-burst-x{scale}-s"
-    _train_task("burst", body=body, channels=channels, blocks=blocks, patch=patch, minutes=minutes,
-                total_minutes=total_minutes, model_id=model_id, init=init, lr=lr, **run,
-                aliases=lambda r: [f"burst-x{r.scale}"], scales=lambda r: [r.scale],
-                from_prior=("scale",), batch=batch, frames=frames, scale=int(scale))
+    fields, run = _split(options, BurstRecipe)
+    if run["model_id"] == "burstnet-burst-s" and fields["scale"] != 1:
+        run["model_id"] = f"burstnet-burst-x{fields['scale']}-s"
+    _train_task("burst", fields, **run, aliases=lambda r: [f"burst-x{r.scale}"], scales=lambda r: [r.scale],
+                from_prior=("scale",))
+
+
+def _split(options: dict, recipe_cls: type) -> tuple[dict, dict]:
+    """A command's options as (the recipe's fields, the rest: budget and run options)."""
+    import dataclasses
+
+    names = {f.name for f in dataclasses.fields(recipe_cls)}
+    return {k: v for k, v in options.items() if k in names}, {k: v for k, v in options.items() if k not in names}

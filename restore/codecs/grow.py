@@ -20,7 +20,7 @@ import torch.nn as nn
 from restore.backbones.conv import ConvBody
 from restore.codecs.model import CodecNet
 
-__all__ = ["grow_channels", "grow_depth", "grow_fine", "grow_latent", "grow_levels"]
+__all__ = ["grow_channels", "grow_depth", "grow_fine", "grow_latent", "grow_levels", "grow_to"]
 
 
 def _rebuilt(net: CodecNet, **changes) -> CodecNet:
@@ -205,3 +205,32 @@ def grow_fine(net: CodecNet, fine_blocks: int) -> CodecNet:
     """A copy of ``net`` whose transforms carry a residual body of ``fine_blocks`` blocks at 1/4 resolution
     (``gdn`` transform's ``fine_blocks``), each starting as the identity (see ``_deepen``)."""
     return _deepen(net, "fine_blocks", fine_blocks, "1/4")
+
+
+def grow_to(net: CodecNet, latent: int | None = None, channels: int | None = None, res_blocks: int | None = None,
+            fine_blocks: int | None = None, lambdas: tuple[float, ...] | None = None) -> tuple[CodecNet, str]:
+    """``net`` grown to every size given (None or its own size: unchanged) and the note the manifest records
+    ("channels 96 → 192, …"). ``lambdas`` with as many values as ``net`` has levels re-targets them (the gain
+    vectors keep training); a longer ladder that contains ``net``'s adds levels below or above. A ValueError says
+    why a growth is impossible."""
+    def short(value) -> str:
+        return ",".join(f"{v:g}" for v in value) if isinstance(value, (tuple, list)) else str(value)
+
+    spec = net.arch_spec[1]
+    grows = [("latent", latent, net.context.channels, grow_latent),
+             ("channels", channels, spec["channels"], grow_channels),
+             ("residual blocks", res_blocks, spec.get("res_blocks", 0), grow_depth),
+             ("fine residual blocks", fine_blocks, spec.get("fine_blocks", 0), grow_fine)]
+    retarget = lambdas is not None and len(lambdas) == net.levels
+    if lambdas is not None and not retarget:
+        grows.append(("quality levels", tuple(lambdas), net.lambdas, grow_levels))
+    notes = []
+    for name, want, have, grow in grows:
+        if want is None or want == have:
+            continue
+        net = grow(net, want).train()
+        notes.append(f"{name} {short(have)} → {short(want)}")
+    if retarget:
+        net.lambdas = tuple(lambdas)
+        net.arch_spec[1]["lambdas"] = list(lambdas)
+    return net, ", ".join(notes)

@@ -7,7 +7,6 @@ imperfect alignment.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -19,28 +18,11 @@ from restore.degrade.compose import uniform
 from restore.metrics import psnr
 from restore.archs.burstnet import BurstNet
 from restore.recipes.loop import TrainConfig, Trainer, fit_on_crops
+from restore.recipes.config import BurstRecipe
 
 __all__ = ["BurstRecipe", "burst_pipeline", "aligned_frames", "make_bursts", "validate_burst", "train_burst"]
 
 
-@dataclass
-class BurstRecipe:
-    scale: int = 1
-    frames: int = 8
-    body: str = "res"
-    channels: int = 48
-    blocks: int = 6
-    frame_channels: int = 32
-    batch: int = 4
-    patch: int = 64                 # frame (input) crop side
-    max_sigma: float = 50.0
-    moving_fraction: float = 0.5
-    jitter: float = 0.2             # alignment error left after ECC, input pixels
-    val_crop: int = 128
-
-    def model_kwargs(self) -> dict:
-        return {"body": self.body, "body_kwargs": {"channels": self.channels, "blocks": self.blocks},
-                "frame_channels": self.frame_channels, "scale": self.scale}
 
 
 def burst_pipeline(recipe: BurstRecipe, sigma: float | None = None, moving: bool | None = None) -> HandheldBurst:

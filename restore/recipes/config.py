@@ -10,11 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["WEATHER", "SRRecipe", "SRAnyRecipe", "DenoiseRecipe", "DemosaicRecipe", "SceneRecipe", "BurstRecipe",
+from restore.formats import WEATHER
+
+__all__ = ["SRRecipe", "SRAnyRecipe", "DenoiseRecipe", "DemosaicRecipe", "SceneRecipe", "BurstRecipe",
            "opt"]
-
-WEATHER = ("rain", "haze", "snow")      # the all-weather model's condition vector, in order
-
 
 def opt(default: Any, help: str, flag: str = "", choices: tuple = (), cli: bool = True) -> Any:
     """A recipe field with its command-line help: ``flag`` names the option where it is not ``--field-name``,

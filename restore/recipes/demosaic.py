@@ -6,7 +6,6 @@ the many easy ones.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -18,6 +17,7 @@ from restore.degrade.noise import PoissonGaussian, apply_poisson_gaussian, noise
 from restore.metrics import psnr
 from restore.archs.demosaicnet import DemosaicNet
 from restore.recipes.loop import TrainConfig, Trainer, fit_on_crops
+from restore.recipes.config import DemosaicRecipe
 
 __all__ = ["DemosaicRecipe", "focus_l1", "mosaic_pipeline", "training_mosaics", "random_valid", "add_mosaic_noise",
            "validate_demosaic", "train_demosaic"]
@@ -25,26 +25,6 @@ __all__ = ["DemosaicRecipe", "focus_l1", "mosaic_pipeline", "training_mosaics", 
 VAL_BORDER = 8          # CPSNR border crop of the benchmark protocol
 
 
-@dataclass
-class DemosaicRecipe:
-    body: str = "res"
-    channels: int = 64
-    blocks: int = 8
-    estimator_channels: int = 16
-    batch: int = 16
-    patch: int = 64
-    focus: float = 0.5              # pixel-focus exponent (0: plain L1)
-    mask_fraction: float = 0.3      # share of samples with missing sites
-    max_missing: float = 0.08       # their missing fraction is drawn from [0, max_missing]
-    noise_fraction: float = 0.3     # share of noisy samples (joint demosaic + denoise)
-    max_read: float = 20.0          # read-noise σ drawn from [0, max_read] (8-bit units)
-    max_shot: float = 0.004         # shot-noise gain: variance += gain · signal (signal in [0, 1])
-    blind_fraction: float = 0.5     # share of noisy samples that use the estimated level
-    val_crop: int = 192
-
-    def model_kwargs(self) -> dict:
-        return {"body": self.body, "body_kwargs": {"channels": self.channels, "blocks": self.blocks},
-                "estimator_channels": self.estimator_channels}
 
 
 def focus_l1(out: torch.Tensor, target: torch.Tensor, focus: float) -> torch.Tensor:

@@ -1,7 +1,6 @@
 """Training recipe for denoising: synthetic Gaussian and camera noise, given and blind noise levels."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -15,31 +14,12 @@ from restore.degrade.noise import CameraNoise, GaussianNoise
 from restore.metrics import psnr
 from restore.archs.denoisenet import DenoiseNet
 from restore.recipes.loop import TrainConfig, Trainer, fit_on_crops
+from restore.recipes.config import DenoiseRecipe
 
 __all__ = ["DenoiseRecipe", "noise_pipeline", "gray_pipeline", "add_training_noise", "validate_denoise",
            "train_denoise"]
 
 
-@dataclass
-class DenoiseRecipe:
-    body: str = "res"
-    channels: int = 48
-    blocks: int = 8
-    estimator_channels: int = 32
-    batch: int = 16
-    patch: int = 64
-    max_sigma: float = 75.0             # Gaussian σ drawn uniformly from [0, max_sigma] (8-bit units)
-    camera_fraction: float = 0.3        # share of samples with camera (Poisson-Gaussian + ISP) noise instead
-    jpeg_fraction: float = 0.5          # share of camera samples then stored as JPEG (quality 75-95)
-    blind_fraction: float = 0.5         # share of samples that use the estimated noise level
-    clip_fraction: float = 0.5          # share of Gaussian samples clipped to [0, 1] (files are; papers' inputs not)
-    gray_fraction: float = 0.15         # share of samples made gray (same image and noise in all channels)
-    val_crop: int = 192
-    val_sigmas: tuple[int, ...] = field(default=(15, 25, 50))
-
-    def model_kwargs(self) -> dict:
-        return {"body": self.body, "body_kwargs": {"channels": self.channels, "blocks": self.blocks},
-                "estimator_channels": self.estimator_channels}
 
 
 def local_level(noisy: torch.Tensor, clean: torch.Tensor, radius: int = 3) -> torch.Tensor:

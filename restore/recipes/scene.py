@@ -8,7 +8,6 @@ takes its reflected scene from another training crop. Weather samples are given 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -20,8 +19,9 @@ from restore.degrade.compose import OneOf
 from restore.degrade.reflection import ThroughGlass, transmitted
 from restore.degrade.weather import WEATHER_OPS
 from restore.archs.globalnet import GlobalNet
-from restore.tasks.scene import WEATHER
+from restore.formats import WEATHER
 from restore.recipes.loop import TrainConfig, Trainer, fit_on_crops
+from restore.recipes.config import SceneRecipe
 
 __all__ = ["SceneRecipe", "weather_pipeline", "reflection_pipeline", "degrade_weather", "degrade_reflection",
            "scene_batch", "validate_scene", "train_scene"]
@@ -29,23 +29,6 @@ __all__ = ["SceneRecipe", "weather_pipeline", "reflection_pipeline", "degrade_we
 TASKS = ("weather", "dereflect")
 
 
-@dataclass
-class SceneRecipe:
-    task: str = "weather"
-    body: str = "res"
-    channels: int = 48
-    blocks: int = 8
-    global_channels: int = 16
-    global_size: int = 96
-    batch: int = 8
-    patch: int = 128
-    cond_fraction: float = 0.5
-    val_crop: int = 256
-
-    def model_kwargs(self) -> dict:
-        return {"body": self.body, "body_kwargs": {"channels": self.channels, "blocks": self.blocks},
-                "conditions": len(WEATHER) if self.task == "weather" else 0,
-                "global_channels": self.global_channels, "global_size": self.global_size}
 
 
 def weather_pipeline() -> OneOf:

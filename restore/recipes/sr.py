@@ -1,7 +1,6 @@
 """Training recipe for super-resolution: data, loss, validation, export."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -13,19 +12,11 @@ from restore.archs.srnet import SRNet
 from restore.recipes.data import find_images, load_rgb_u8, split_train_val
 from restore.recipes.loop import TrainConfig, Trainer
 from restore.recipes.patches import SRPairs
+from restore.recipes.config import SRRecipe
 
 __all__ = ["SRRecipe", "sr_pipeline", "build_val_set", "validate_sr", "train_sr"]
 
 
-@dataclass
-class SRRecipe:
-    body: str = "res"
-    channels: int = 32
-    blocks: int = 4
-    scales: tuple[int, ...] = (2, 3, 4)
-    batch: int = 16
-    lr_patch: int = 48
-    val_crop: int = 192
 
 
 def sr_pipeline(scale: int) -> BicubicDown:

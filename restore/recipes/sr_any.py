@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -12,25 +11,11 @@ from restore.metrics import psnr_y
 from restore.degrade.resize import RandomScale, downscale_to
 from restore.archs.sranynet import MAX_SCALE, SRAnyNet
 from restore.recipes.loop import TrainConfig, fit_on_crops
+from restore.recipes.config import SRAnyRecipe
 
 __all__ = ["SRAnyRecipe", "scale_pipeline", "validate_sr_any", "train_sr_any", "warm_start"]
 
 
-@dataclass
-class SRAnyRecipe:
-    body: str = "res"
-    channels: int = 48
-    blocks: int = 8
-    hidden: int = 64
-    batch: int = 16
-    patch: int = 96                    # HR crop side
-    asymmetric: float = 0.3            # share of batches with different vertical and horizontal scales
-    val_crop: int = 192
-    val_scales: tuple = field(default=((1.5, 1.5), (2.5, 2.5), (3.5, 3.5), (2.0, 3.5)))
-
-    def model_kwargs(self) -> dict:
-        return {"body": self.body, "body_kwargs": {"channels": self.channels, "blocks": self.blocks},
-                "hidden": self.hidden}
 
 
 def scale_pipeline(recipe: SRAnyRecipe) -> RandomScale:

@@ -6,6 +6,7 @@ from typing import Callable, Optional, Union
 import torch
 
 from restore.degrade import linear_to_srgb, srgb_to_linear
+from restore.formats import WEATHER
 from restore.io import Image
 from restore.tasks.base import TaskModel
 from restore.tasks.spec import TaskSpec, register_task
@@ -13,7 +14,6 @@ from restore.archs.globalnet import GlobalNet
 
 __all__ = ["WEATHER", "SceneModel", "reflection_layer", "WEATHER_SPEC", "DEREFLECT_SPEC"]
 
-WEATHER = ("rain", "haze", "snow")      # the condition vector's order for the all-weather model
 
 
 def reflection_layer(photo: torch.Tensor, transmission: torch.Tensor) -> torch.Tensor:
