@@ -42,3 +42,17 @@ def test_the_package_finds_its_weights_through_the_installed_package():
     assert (WEIGHTS_DIR / "manifest.json").is_file()
     assert WEIGHTS_DIR.resolve() == (ROOT / "weights").resolve() == Path(
         str(files("restore._weights"))).resolve()
+
+
+IMPORT_NAME = {"opencv-python-headless": "cv2", "scikit-image": "skimage", "pillow": "PIL"}
+
+
+def test_every_declared_dependency_is_imported_by_the_package():
+    import re
+
+    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    source = "\n".join(p.read_text() for p in (ROOT / "restore").rglob("*.py"))
+    for dep in deps:
+        name = re.split(r"[<>=\[ ;]", dep)[0]
+        module = IMPORT_NAME.get(name, name)
+        assert re.search(rf"^\s*(import|from) {re.escape(module)}\b", source, re.M), f"{name} is declared, never imported"

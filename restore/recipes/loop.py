@@ -140,16 +140,18 @@ class Trainer:
 
 def fit_on_crops(recipe, cfg: TrainConfig, dirs: list, ckpt: Optional[Path], init: Optional[nn.Module],
                  build: Callable[..., nn.Module], step: Callable, validate: Callable[[nn.Module, list], dict],
-                 multiple: int = 2, val_fraction: float = 0.05) -> tuple[nn.Module, "Trainer", dict]:
-    """The driver the crop-based recipes share: split and load ``dirs``, build ``build(**recipe.model_kwargs())``
-    (or continue ``init``), and train with ``step(model, crops, generator) -> loss``, where ``crops.batch(n, p)``
-    samples random dihedral crops with sides a multiple of ``multiple``; ``validate(model, val_crops)``.
-    Returns (EMA model, trainer, data facts)."""
+                 multiple: int = 2, val_fraction: float = 0.05,
+                 sampler: Optional[Callable[[list], object]] = None) -> tuple[nn.Module, "Trainer", dict]:
+    """The driver every recipe but the codec's shares: split and load ``dirs``, build
+    ``build(**recipe.model_kwargs())`` (or continue ``init``), and train with ``step(model, crops, generator) ->
+    loss``, where ``crops`` is ``sampler(training images)`` (default: :class:`RandomCrops`, whose ``batch(n, p)``
+    samples random dihedral crops with sides a multiple of ``multiple``); ``validate(model, val_crops)`` on
+    centre crops whose sides are multiples of ``multiple``. Returns (EMA model, trainer, data facts)."""
     from restore.recipes.data import load_crop_data
     from restore.recipes.patches import RandomCrops
 
     d = load_crop_data(dirs, recipe.val_crop, multiple, cfg.log, val_fraction)
-    crops = RandomCrops(d.train, multiple=multiple)
+    crops = sampler(d.train) if sampler is not None else RandomCrops(d.train, multiple=multiple)
     model = init if init is not None else build(**recipe.model_kwargs())
     trainer = Trainer(model, cfg, ckpt)
     gen = torch.Generator().manual_seed(0)

@@ -1,6 +1,7 @@
 """Training recipe for super-resolution: data, loss, validation, export."""
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import torch
@@ -9,12 +10,11 @@ import torch.nn as nn
 from restore.degrade.resize import BicubicDown, mod_crop
 from restore.metrics import psnr_y
 from restore.archs.srnet import SRNet
-from restore.recipes.data import find_images, load_rgb_u8, split_train_val
-from restore.recipes.loop import TrainConfig, Trainer
+from restore.recipes.loop import TrainConfig, Trainer, fit_on_crops
 from restore.recipes.patches import SRPairs
 from restore.recipes.config import SRRecipe
 
-__all__ = ["SRRecipe", "sr_pipeline", "build_val_set", "validate_sr", "train_sr"]
+__all__ = ["SRRecipe", "sr_pipeline", "val_pairs", "validate_sr", "train_sr"]
 
 
 
@@ -25,14 +25,11 @@ def sr_pipeline(scale: int) -> BicubicDown:
     return BicubicDown(scale)
 
 
-def build_val_set(paths: list[Path], crop: int, scales: tuple[int, ...]) -> dict[int, list[tuple]]:
-    """Centre crops of held-out images, with their MATLAB-bicubic LR per scale."""
+def val_pairs(crops: list[torch.Tensor], scales: tuple[int, ...]) -> dict[int, list[tuple]]:
+    """(LR in [0, 1], HR 0-255) per scale for validation crops in [0, 1] (sides a multiple of every scale)."""
     out: dict[int, list[tuple]] = {s: [] for s in scales}
-    for p in paths:
-        im = load_rgb_u8(p).float()
-        h, w = im.shape[-2:]
-        c = min(crop, h, w)
-        hr = im[:, (h - c) // 2:(h - c) // 2 + c, (w - c) // 2:(w - c) // 2 + c]
+    for c in crops:
+        hr = c.mul(255).round()
         for s in scales:
             out[s].append((sr_pipeline(s)(hr) / 255, mod_crop(hr, s)))
     return out
@@ -53,28 +50,24 @@ def validate_sr(model: nn.Module, val: dict[int, list[tuple]]) -> dict[str, floa
 
 def train_sr(recipe: SRRecipe, cfg: TrainConfig, dirs: list[Path], ckpt: Path | None = None,
              init: nn.Module | None = None, val_fraction: float = 0.05) -> tuple[SRNet, Trainer, dict]:
-    """Train (or continue training) an SRNet; returns the EMA model, the trainer and data facts."""
-    paths = find_images(dirs)
-    train_paths, val_paths = split_train_val(paths, val_fraction)
-    cfg.log(f"{len(train_paths)} training images, {len(val_paths)} held out for validation")
-    data = SRPairs([load_rgb_u8(p) for p in train_paths], recipe.scales, degrade=sr_pipeline)
-    val = build_val_set(val_paths, recipe.val_crop, recipe.scales)
-    model = init if init is not None else SRNet(recipe.body, {"channels": recipe.channels, "blocks": recipe.blocks},
-                                                recipe.scales)
-    trainer = Trainer(model, cfg, ckpt)
+    """Train (or continue training) an SRNet on the shared crop driver; returns the EMA model, the trainer and
+    data facts. Its sampler holds each training image's LR per scale, downscaled once from the whole image (the
+    bicubic protocol), and cuts aligned patches from both."""
+    scales = tuple(recipe.scales)
+    val: dict = {}
     loss_fn = nn.L1Loss()
 
-    def step(m: nn.Module, i: int) -> torch.Tensor:
-        s = recipe.scales[i % len(recipe.scales)]
-        lr, hr = data.batch(s, recipe.batch, recipe.lr_patch)
+    def step(m: nn.Module, pairs: SRPairs, gen: torch.Generator) -> torch.Tensor:
+        s = scales[int(torch.randint(len(scales), (1,), generator=gen))]
+        lr, hr = pairs.batch(s, recipe.batch, recipe.lr_patch)
         if cfg.channels_last:
             lr = lr.contiguous(memory_format=torch.channels_last)
         return loss_fn(m(lr, s).float(), hr)
 
-    def val_fn(m: nn.Module) -> dict:
+    def validate(m: nn.Module, crops: list) -> dict:
+        if not val:
+            val.update(val_pairs(crops, scales))
         return validate_sr(m, val)
 
-    trainer.fit(step, val_fn)
-    facts = {"train_images": len(train_paths), "val_images": len(val_paths),
-             "data": sorted({str(p.parent.name) for p in train_paths})}
-    return trainer.ema, trainer, facts
+    return fit_on_crops(recipe, cfg, dirs, ckpt, init, SRNet, step, validate, multiple=math.lcm(*scales),
+                        val_fraction=val_fraction, sampler=lambda images: SRPairs(images, scales, degrade=sr_pipeline))
