@@ -5,8 +5,7 @@ dependency cannot break unrelated tasks.
 """
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from restore.lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -18,16 +17,4 @@ _LAZY = {
     "encode": "restore.api", "decode": "restore.api",
 }
 __all__ = sorted(_LAZY)
-
-
-def __getattr__(name: str) -> Any:
-    mod = _LAZY.get(name)
-    if mod is None:
-        raise AttributeError(f"module 'restore' has no attribute {name!r}")
-    value = getattr(importlib.import_module(mod), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(list(globals()) + __all__)
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)

@@ -11,8 +11,7 @@ not load the rest.
 """
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from restore.lazy import lazy_exports
 
 _MODULES = {
     "compose": ["seeded", "uniform", "coin", "draw", "same", "Op", "Identity", "Clip", "Sequence", "OneOf",
@@ -41,16 +40,4 @@ _MODULES = {
 }
 _LAZY = {name: f"restore.degrade.{mod}" for mod, names in _MODULES.items() for name in names}
 __all__ = sorted(_LAZY)
-
-
-def __getattr__(name: str) -> Any:
-    mod = _LAZY.get(name)
-    if mod is None:
-        raise AttributeError(f"module 'restore.degrade' has no attribute {name!r}")
-    value = getattr(importlib.import_module(mod), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(list(globals()) + __all__)
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)
