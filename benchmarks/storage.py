@@ -35,13 +35,16 @@ def _psnr(a: torch.Tensor, b: torch.Tensor) -> float:
 
 
 def sr_cases(entry, swin: bool) -> Iterator[tuple[int, Case]]:
-    from restore.degrade import bicubic_downscale, mod_crop
+    """Set5 and Set14 at every scale; a real-input model's LR is saved as JPEG q60 first (what it is for)."""
+    from restore.degrade import bicubic_downscale, jpeg_roundtrip, mod_crop
 
+    real = entry.training.get("recipe", {}).get("degradation") == "real"
     for s in entry.scales:
         for name in ("Set5", "Set14"):
             for p in bench_images(name)[:LIMIT if swin else None]:
                 hr = mod_crop(load(p, 1) * 255, s)
                 lr = bicubic_downscale(hr, s) / 255
+                lr = jpeg_roundtrip(lr, 60) if real else lr
                 yield s, (f"{name}/{p.name} ×{s}", lambda m, lr=lr: m.run_tensor(lr), hr / 255)
 
 
@@ -66,6 +69,13 @@ def cases(entry) -> Iterator[tuple[dict, Case]]:
             clean = load(p)
             noisy = GaussianNoise(25 / 255)(clean, seeded("storage", p.name))
             yield {}, (f"CBSD68/{p.name} σ25", lambda m, x=noisy: m(Image(x), sigma=25.0).pixels, clean)
+    elif entry.task == "dejpeg":
+        from restore.degrade import jpeg_roundtrip
+
+        for p in bench_images("LIVE1")[:LIMIT]:
+            clean = load(p)
+            yield {}, (f"LIVE1/{p.name} q20", lambda m, x=jpeg_roundtrip(clean, 20): m(Image(x), quality=20).pixels,
+                       clean)
     elif entry.task == "demosaic":
         from restore.degrade import mosaic
 
@@ -157,7 +167,7 @@ def main(argv: list[str] | None = None) -> None:
     write_section("storage", "## Weights storage\n\nEach model at fp32 with its weights as trained (float32) and "
                   f"rounded to {args.storage}; a model is stored as {args.storage} when its mean PSNR change is within "
                   f"{args.tolerance} dB. The codec stays float32: its hash is written into every `.rst` file.\n\n"
-                  f"`python -m benchmarks.storage --write` (each model at fp32; benchmark images: SR Set5+Set14, denoising CBSD68 σ25, demosaicing Kodak24, scenes and "
+                  f"`python -m benchmarks.storage --write` (each model at fp32; benchmark images: SR Set5+Set14 (the real-input SR model: their LR saved as JPEG q60), denoising CBSD68 σ25, dejpeg the first {LIMIT} LIVE1 at q20, demosaicing Kodak24, scenes and "
                   f"bursts the first {LIMIT} or 6 Kodak24 images with the benchmarks' seeded degradations):\n\n"
                   + table(["model", "task", "images", "PSNR, shipped (dB)", "mean Δ (dB)", "largest change (dB)",
                            "PSNR between outputs (dB)", "CPU"], rows))

@@ -11,7 +11,8 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "Image": "restore.io", "read_image": "restore.io", "write_image": "restore.io",
-    "load": "restore.api", "sr": "restore.api", "denoise": "restore.api", "demosaic": "restore.api",
+    "load": "restore.api", "sr": "restore.api", "denoise": "restore.api", "dejpeg": "restore.api",
+    "demosaic": "restore.api",
     "dereflect": "restore.api", "derain": "restore.api", "dehaze": "restore.api", "desnow": "restore.api",
     "deweather": "restore.api", "fuse_burst": "restore.api", "list_models": "restore.api",
     "encode": "restore.api", "decode": "restore.api",

@@ -6,9 +6,10 @@ import threading
 from typing import Any, Optional, Union
 
 from restore.convert import from_image, to_image
+from restore.formats import is_model_file
 from restore.weights import Manifest, ModelEntry, build_model
 
-__all__ = ["load", "sr", "sr_model", "denoise", "demosaic", "dereflect", "derain", "dehaze", "desnow", "deweather",
+__all__ = ["load", "sr", "sr_model", "denoise", "dejpeg", "demosaic", "dereflect", "derain", "dehaze", "desnow", "deweather",
            "fuse_burst", "list_models", "encode", "decode", "codec_for", "DEFAULT_CODEC"]
 
 DEFAULT_CODEC = "codec"
@@ -31,6 +32,8 @@ def load(name: str, scale: Optional[int] = None, precision: str = "auto", compil
     """
     from restore.tasks.spec import task_specs
 
+    if is_model_file(name):
+        return _load_file(name, precision)
     entry, alias_scale = Manifest().resolve(name)
     spec = task_specs().get(entry.task)
     if spec is None:
@@ -49,13 +52,58 @@ def load(name: str, scale: Optional[int] = None, precision: str = "auto", compil
         return model
 
 
+def _load_file(name: Union[str, "os.PathLike"], precision: str):
+    """A community model file (:mod:`restore.external`), cached by path, size and modification time."""
+    from restore.external import load_external
+
+    p = os.path.abspath(os.path.expanduser(os.fspath(name)))
+    st = os.stat(p) if os.path.isfile(p) else None
+    key = ("file", p, st and (st.st_size, st.st_mtime_ns), precision)
+    with _cache_lock:
+        if key not in _cache or st is None:
+            _cache[key] = load_external(p, precision)
+        return _cache[key]
+
+
+DEGRADATIONS = ("auto", "clean", "real")
+
+
+def _fixed_scale_sr(s: int, degradation: str, precision: str) -> Any:
+    """The ×``s`` route for ``degradation``: ``sr-x{s}`` (clean); the JPEG route, dejpeg then ``sr-x{s}`` (or a
+    real-input ``sr-real-x{s}`` where no dejpeg model is installed), for every image (real); or each image to
+    the route that suits it (auto: :class:`restore.tasks.sr_auto.AutoSR`)."""
+    if degradation not in DEGRADATIONS:
+        raise ValueError(f"degradation must be one of {', '.join(DEGRADATIONS)}, not {degradation!r}")
+    clean = load(f"sr-x{s}", scale=s, precision=precision)
+    if degradation == "clean":
+        return clean
+
+    def optional(name: str, **kw):
+        try:
+            return load(name, precision=precision, **kw)
+        except KeyError:
+            return None
+
+    real, dejpeg = optional(f"sr-real-x{s}", scale=s), optional("dejpeg")
+    if real is None and dejpeg is None:
+        if degradation == "real":
+            raise KeyError(f"the real-input route needs a dejpeg model (restore train dejpeg) or a real-input ×{s} "
+                           f"SR model (restore train sr --degradation real); neither is installed")
+        return clean
+    from restore.tasks.sr_auto import AutoSR
+
+    return AutoSR(clean, real, dejpeg, force="jpeg" if degradation == "real" else None)
+
+
 def sr_model(scale: Union[float, tuple[float, float], None] = 4, size: Optional[tuple[int, int]] = None,
-             model: Optional[str] = None, precision: str = "auto") -> tuple[Any, dict]:
+             model: Optional[str] = None, precision: str = "auto", degradation: str = "auto") -> tuple[Any, dict]:
     """(task model, its call options) for a scale or an output size.
 
-    A whole scale of 2, 3 or 4 with no ``size`` runs the fixed-scale model of that scale (``sr-x2``…);
-    any other scale from 1 to 4, a (vertical, horizontal) pair or an exact ``size`` = (H, W) runs the
-    arbitrary-scale model (``sr-any``). ``model`` overrides the choice with a manifest id or alias.
+    A whole scale of 2, 3 or 4 with no ``size`` runs the fixed-scale models of that scale: by ``degradation``,
+    the clean one (``sr-x4``…), the real-input one (``sr-real-x4``…) or, "auto", each image the one that suits
+    it (see :mod:`restore.tasks.sr_auto`). Any other scale from 1 to 4, a (vertical, horizontal) pair or an
+    exact ``size`` = (H, W) runs the arbitrary-scale model (``sr-any``). ``model`` overrides the choice with a
+    manifest id or alias.
     """
     from restore.archs.sranynet import MAX_SCALE
 
@@ -64,6 +112,14 @@ def sr_model(scale: Union[float, tuple[float, float], None] = 4, size: Optional[
             if not 1 <= float(s) <= MAX_SCALE:
                 raise ValueError(f"scale must be between 1 and {MAX_SCALE:g}, not {float(s):g}")
     whole = size is None and isinstance(scale, (int, float)) and float(scale) in (2.0, 3.0, 4.0)
+    if model is not None and is_model_file(model):
+        from restore.external import check_fits
+
+        m = load(model, precision=precision)
+        if size is not None or isinstance(scale, tuple):
+            raise ValueError(f"{m.id} upscales by {m.scale} only; --size and uneven scales need sr-any")
+        check_fits(m, "sr", scale)
+        return m, {}
     if model is not None:
         entry, _ = Manifest().resolve(model)
         if entry.task not in ("sr", "sr-any"):
@@ -74,7 +130,12 @@ def sr_model(scale: Union[float, tuple[float, float], None] = 4, size: Optional[
                              f"use an arbitrary-scale model (sr-any) for other scales or sizes")
     if whole:
         s = int(scale)
-        return load(model or f"sr-x{s}", scale=s, precision=precision), {}
+        if model is not None:
+            return load(model, scale=s, precision=precision), {}
+        return _fixed_scale_sr(s, degradation, precision), {}
+    if degradation == "real":
+        raise ValueError("the real-input SR models upscale by 2, 3 or 4; other scales and sizes have the clean "
+                         "arbitrary-scale model only")
     try:
         m = load(model or "sr-any", precision=precision)
     except KeyError:
@@ -84,14 +145,17 @@ def sr_model(scale: Union[float, tuple[float, float], None] = 4, size: Optional[
 
 
 def sr(img: Any, scale: Union[float, tuple[float, float]] = 4, model: Optional[str] = None,
-       tile: Union[int, str] = "auto", precision: str = "auto", size: Optional[tuple[int, int]] = None) -> Any:
+       tile: Union[int, str] = "auto", precision: str = "auto", size: Optional[tuple[int, int]] = None,
+       degradation: str = "auto") -> Any:
     """Super-resolve ``img`` (path, numpy H×W×C uint8/uint16/float, PIL image, C×H×W tensor or Image).
 
     ``scale``: 2, 3 or 4 (the fixed-scale models), or any scale from 1 to 4, also a (vertical, horizontal)
-    pair; or ``size`` = (height, width) of the output (see :func:`sr_model`).
+    pair; or ``size`` = (height, width) of the output (see :func:`sr_model`). ``degradation``: "auto" picks the
+    clean or the real-input model per image (a returned :class:`restore.io.Image` names it in
+    ``meta["model"]``), "clean" or "real" force one.
     Returns the same kind of object it was given (a path gives a :class:`restore.io.Image`).
     """
-    m, options = sr_model(scale, size, model, precision)
+    m, options = sr_model(scale, size, model, precision, degradation)
     image, how = to_image(img)
     return from_image(m(image, tile=tile, **options), how)
 
@@ -103,6 +167,16 @@ def denoise(img: Any, sigma: Optional[float] = None, model: Optional[str] = None
     m = load(model or "denoise", precision=precision)
     image, how = to_image(img)
     return from_image(m(image, sigma=sigma, tile=tile), how)
+
+
+def dejpeg(img: Any, quality: Optional[float] = None, model: Optional[str] = None, tile: Union[int, str] = "auto",
+           precision: str = "auto") -> Any:
+    """Remove JPEG artefacts from ``img`` (any image-like input; returns the same kind). ``quality``: the JPEG
+    quality it was saved at (1-100); None reads it from a JPEG file's tables or estimates it from the pixels.
+    A returned :class:`restore.io.Image` says in ``meta`` the quality used and where it came from."""
+    m = load(model or "dejpeg", precision=precision)
+    image, how = to_image(img)
+    return from_image(m(image, quality=quality, tile=tile), how)
 
 
 def demosaic(raw: Any, pattern: str = "RGGB", mask: Any = None, sigma: Optional[float] = None,

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from restore.formats import READ_EXTS, WRITE_EXTS, ImageError, first_line
+from restore.jpeg_tables import quality_from_tables
 
 __all__ = ["Image", "ImageError", "first_line", "read_image", "write_image", "pil_to_array",
            "apply_orientation", "apply_orientation_image", "atomic_write_bytes", "READ_EXTS", "WRITE_EXTS"]
@@ -211,7 +212,7 @@ def read_image(path: Union[str, Path], orient: bool = True) -> Image:
         data = path.read_bytes()
     except OSError as e:
         raise ImageError(f"{path}: cannot read ({e.strerror or e})") from None
-    icc = exif = None
+    icc = exif = quality = None
     orientation = 1
     try:
         tiff16 = _read_tiff_16(data) if data[:4] in (b"II*\x00", b"MM\x00*") else None
@@ -228,6 +229,8 @@ def read_image(path: Union[str, Path], orient: bool = True) -> Image:
                 if len(ex) and fmt != "TIFF":      # a TIFF's tag directory is not an EXIF block
                     ex[ORIENTATION_TAG] = 1
                     exif = ex.tobytes()
+                if fmt == "JPEG":
+                    quality = quality_from_tables(dict(getattr(im, "quantization", None) or {}))
                 if im.mode == "CMYK":
                     im, icc = _cmyk_to_rgb(im, icc)
                 arr = _decode_16bit_png(data) if fmt == "PNG" and _png_bit_depth(data) == 16 else pil_to_array(im)
@@ -247,6 +250,8 @@ def read_image(path: Union[str, Path], orient: bool = True) -> Image:
     if orient:
         arr = apply_orientation(arr, orientation)
     meta = {"path": str(path), "format": fmt} | ({} if orient else {"orientation": orientation})
+    if fmt == "JPEG" and quality is not None:
+        meta["jpeg_quality"] = quality          # what dejpeg tells its network (see restore.jpeg_tables)
     return Image.from_array(arr, icc=icc, exif=exif, meta=meta)
 
 

@@ -111,7 +111,7 @@ class Registry(Generic[T]):
 BACKBONES: Registry = Registry("backbone", ("restore.backbones.conv", "restore.backbones.transformer"))
 HEADS: Registry = Registry("head", ("restore.layers.upsample",))
 # whole networks as named in the weights manifest (``arch`` + ``kwargs``)
-ARCHS: Registry = Registry("architecture", ("restore.archs.srnet", "restore.archs.sranynet", "restore.archs.denoisenet",
+ARCHS: Registry = Registry("architecture", ("restore.archs.srnet", "restore.archs.sranynet", "restore.archs.denoisenet", "restore.archs.dejpegnet",
                                              "restore.archs.demosaicnet", "restore.archs.globalnet",
                                              "restore.archs.burstnet", "restore.codecs.model"))
 

@@ -1,6 +1,7 @@
 """Every default model at fp32 on a small fixed input: the outputs committed under tests/data/golden/ pin what
 the shipped weights compute, so a refactor (or a storage change) that alters a result fails within one 8-bit
-level. ``python tests/golden.py`` rewrites them (only when a model is meant to change)."""
+level. ``python tests/golden.py [NAME …]`` rewrites them, or the named ones (only when a model is meant to
+change)."""
 from __future__ import annotations
 
 import sys
@@ -37,7 +38,7 @@ def _codec() -> torch.Tensor:
 def cases() -> dict[str, Callable[[], torch.Tensor]]:
     """name → the output of one default model on its fixed input (C×H×W, 0-1)."""
     from restore.api import load
-    from restore.degrade import mosaic
+    from restore.degrade import jpeg_roundtrip, mosaic
     from restore.io import Image
 
     def run(model: str, x: torch.Tensor, **kw) -> Callable[[], torch.Tensor]:
@@ -49,6 +50,8 @@ def cases() -> dict[str, Callable[[], torch.Tensor]]:
         "sr-any-x2.5": run("sr-any", crop(size=32), scale=2.5),
         "denoise-s25": run("denoise", noisy(x, 25, 1), sigma=25.0),
         "denoise-blind": run("denoise", noisy(x, 15, 2)),
+        "dejpeg-q20": run("dejpeg", jpeg_roundtrip(x, 20), quality=20.0),
+        "dejpeg-blind": run("dejpeg", jpeg_roundtrip(x, 30)),
         "demosaic": run("demosaic", mosaic(x), pattern="RGGB"),
         "derain": run("weather", x, kind="rain"),
         "dehaze": run("weather", x, kind="haze"),
@@ -63,15 +66,18 @@ def to_u8(x: torch.Tensor) -> np.ndarray:
     return x.clamp(0, 1).mul(255).round().byte().permute(1, 2, 0).numpy()
 
 
-def main() -> None:
+def main(names: list[str]) -> None:
+    """Write the named cases (all when none are named)."""
     from PIL import Image as P
 
     torch.set_num_threads(2)
     GOLDEN.mkdir(parents=True, exist_ok=True)
     for name, fn in cases().items():
+        if names and name not in names:
+            continue
         P.fromarray(to_u8(fn())).save(GOLDEN / f"{name}.png")
         print(name)
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -82,3 +82,18 @@ def test_ms_ssim_identity_and_degradation():
     light, heavy = (ms_ssim(a, (a + noise * s).clamp(0, 255)) for s in (10, 40))
     assert 1 > light > heavy > 0.5
     assert bpp(1000, 100, 80) == 1.0
+
+
+def test_psnr_b_penalises_blocking_that_psnr_does_not_see():
+    from restore.metrics import blocking_effect, psnr, psnr_b
+
+    ramp = (torch.arange(64).view(1, 1, 64) + torch.arange(64).view(1, 64, 1)).double() + 40   # smooth image
+    steps = ((torch.arange(64) // 8) % 2 * 4 - 2).double().view(1, 1, 64)                  # ±2 per 8-px block
+    blocky, offset = ramp + steps, ramp + 2.0
+    assert float(blocking_effect(offset)[0]) == 0                 # differences equal at edges and inside
+    assert float(blocking_effect(blocky)[0]) > 0
+    assert abs(psnr(blocky, ramp) - psnr(offset, ramp)) < 1e-9    # the same MSE …
+    assert psnr_b(blocky, ramp) < psnr(blocky, ramp) - 0.1        # … costs more as blocks
+    assert abs(psnr_b(offset, ramp) - psnr(offset, ramp)) < 1e-9
+    three = ramp.expand(3, 64, 64)
+    assert abs(psnr_b(three + 1, three) - psnr(three + 1, three)) < 1e-9    # per channel, then the mean

@@ -86,3 +86,19 @@ def test_trainer_resumes_from_checkpoint(tmp_path):
     assert t2.step == steps and any("resumed" in l for l in logs)
     for a, b in zip(t.ema.state_dict().values(), t2.ema.state_dict().values()):
         assert torch.equal(a, b)
+
+
+def test_real_degradation_training_warm_starts_a_second_model_beside_the_clean_one(data_dir, tmp_path, capsys):
+    wdir = tmp_path / "weights"
+    base = ["train", "sr", "--scale", "2", "--minutes", "0.05", "--channels", "8", "--blocks", "1", "--batch", "4",
+            "--patch", "24", "--data", str(data_dir), "--weights-dir", str(wdir), "--precision", "fp32"]
+    assert main(base + ["--ckpt", str(tmp_path / "a.pt")]) == 0, capsys.readouterr().err
+    assert main(base + ["--ckpt", str(tmp_path / "b.pt"), "--degradation", "real", "--init", "srnet-sr-s"]) == 0
+    man = Manifest(wdir)
+    clean, real = man.resolve("sr-x2")[0], man.resolve("sr-real-x2")[0]
+    assert (clean.id, real.id) == ("srnet-sr-s", "srnet-sr-real-s")
+    v = real.training["validation"]
+    assert {"val_x2", "val_jpeg60_x2", "val_real_x2"} <= set(v) and v["val_jpeg60_x2"] < v["val_x2"]
+    assert real.training["recipe"]["degradation"] == "real"
+    assert real.training["recipe"]["warm_start"].startswith("srnet-sr-s (")
+    assert "Real-input model" in real.notes and "Real-input" not in clean.notes

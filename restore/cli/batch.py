@@ -72,6 +72,7 @@ class BatchOptions:
     scheduler: Optional[str] = None               # a dask scheduler address: run on that cluster
     manifest: Optional[Path] = None               # the resumable done/failed record (Ledger)
     any_file_ext: bool = False                    # -o FILE may have any extension, not just out_exts
+    verbose: bool = False                         # a line per file with the task's note (which model, why)
     output_spelled: Optional[str] = None          # -o as typed (set from output; keeps a trailing "/")
 
     def __post_init__(self) -> None:
@@ -90,6 +91,7 @@ class BatchResult:
     skipped: list = field(default_factory=list)
     resumed: list = field(default_factory=list)  # done by an earlier run, per the manifest
     failed: list = field(default_factory=list)   # (path, message)
+    notes: dict = field(default_factory=dict)    # what a task said of its choices ("model (why)") → files
 
 
 def batch_options(f: Callable | None = None, *, image_output: bool = True, quiet_short: bool = True,
@@ -187,9 +189,10 @@ def plan_outputs(inputs: list[Path], opts: BatchOptions) -> list[tuple[Path, Pat
 
 def process_file(src: Path, dst: Path, fn: Callable, read: Optional[Callable[[Path], Any]] = None,
                  write: Optional[Callable[[Any, Path], Any]] = None, quality: int = 95,
-                 progress: Optional[Callable[[int, int], None]] = None) -> None:
+                 progress: Optional[Callable[[int, int], None]] = None) -> Optional[str]:
     """Read ``src`` (default: as an image), run ``fn(item, progress)``, write the result to ``dst``
-    (atomically; default: as an image)."""
+    (atomically; default: as an image). Returns the note a task left in the result's ``meta["note"]`` (which
+    model ran and why), if any."""
     from restore.io import read_image, write_image
 
     result = fn((read or read_image)(src), progress or (lambda done, total: None))
@@ -198,6 +201,8 @@ def process_file(src: Path, dst: Path, fn: Callable, read: Optional[Callable[[Pa
         write_image(result, dst, quality=quality)
     else:
         write(result, dst)
+    meta = getattr(result, "meta", None)
+    return meta.get("note") if isinstance(meta, dict) else None
 
 
 def _message(src: Path, e: BaseException) -> str:
@@ -206,13 +211,13 @@ def _message(src: Path, e: BaseException) -> str:
 
 
 def work_on(src: Path, dst: Path, fn: Callable, read: Optional[Callable], write: Optional[Callable],
-            quality: int, progress: Optional[Callable[[int, int], None]] = None) -> tuple[str, str, Optional[str]]:
-    """One file, in this process or on a cluster worker: ``(src, dst, error message or None)``."""
+            quality: int, progress: Optional[Callable[[int, int], None]] = None) -> tuple:
+    """One file, in this process or on a cluster worker: ``(src, dst, error message or None, note or None)``."""
     try:
-        process_file(src, dst, fn, read, write, quality, progress)
-        return str(src), str(dst), None
+        note = process_file(src, dst, fn, read, write, quality, progress)
+        return str(src), str(dst), None, note
     except FAILURES as e:
-        return str(src), str(dst), _message(src, e)
+        return str(src), str(dst), _message(src, e), None
 
 
 def _admit(plan: list[tuple[Path, Path]], opts: BatchOptions, res: BatchResult,
@@ -270,13 +275,17 @@ def run_batch(inputs: list[Path], opts: BatchOptions, fn: Callable[[Any, Callabl
     bar = tqdm(total=len(plan), initial=len(plan) - len(todo), unit="img", disable=not show or len(plan) == 1,
                file=sys.stderr)
 
-    def finished(src: Path, dst: Path, error: Optional[str]) -> None:
+    def finished(src: Path, dst: Path, error: Optional[str], note: Optional[str] = None) -> None:
         if ledger is not None:
             ledger.record(src, dst, error)
         if error:
             res.failed.append((Path(src), error))
         else:
             res.done.append(Path(dst))
+            if note:
+                res.notes.setdefault(note, []).append(Path(src))
+                if opts.verbose:
+                    bar.write(f"{src}: {note}", file=sys.stderr)
         bar.update(1)
 
     if opts.distributed:
@@ -306,6 +315,9 @@ def report(res: BatchResult, quiet: bool) -> None:
     for _, msg in res.failed:
         click.echo(f"error: {msg}", err=True)
     if not quiet:
+        if res.notes:
+            click.echo("models: " + "; ".join(f"{note} × {len(files)}" for note, files in res.notes.items()),
+                       err=True)
         parts = [f"{len(res.done)} written"]
         if res.skipped:
             parts.append(f"{len(res.skipped)} skipped (output exists)")

@@ -31,8 +31,8 @@ def _client(workers: int, scheduler: Optional[str]):
 
 
 def run_on_cluster(jobs: Iterable[tuple], work: Callable, workers: int, scheduler: Optional[str],
-                   on_done: Callable[[str, str, Optional[str]], None]) -> None:
-    """Run ``work(*job)`` for every job on the cluster; ``on_done(src, dst, error)`` as each one finishes.
+                   on_done: Callable[..., None]) -> None:
+    """Run ``work(*job)`` for every job on the cluster; ``on_done(src, dst, error, note)`` as each one finishes.
 
     ``work`` returns ``(src, dst, error or None)``; an exception from the cluster itself (a worker that
     died too often on the file) becomes that file's error.
@@ -61,11 +61,11 @@ def run_on_cluster(jobs: Iterable[tuple], work: Callable, workers: int, schedule
         for fut in running:
             job = args_of.pop(fut.key)
             try:
-                src, dst, err = fut.result()
+                src, dst, err, note = fut.result()
             except Exception as e:  # noqa: BLE001 - KilledWorker and friends: report, go on
                 name = type(e).__name__
-                src, dst, err = str(job[0]), str(job[1]), f"{job[0]}: the worker processing it died ({name})"
-            on_done(src, dst, err)
+                src, dst, err, note = str(job[0]), str(job[1]), f"{job[0]}: the worker processing it died ({name})", None
+            on_done(src, dst, err, note)
             fut.release()
             submit()
     finally:

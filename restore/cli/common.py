@@ -67,21 +67,34 @@ def load_task_model(model: str | None, task: str, precision: str, default: str |
             raise
         raise click.UsageError(f"no {what} model is installed yet: train one with `restore {train or spec.train}`") \
             from e
-    if getattr(m.entry, "task", None) != task:
+    if getattr(m, "spandrel", None) is not None:           # a community model file
+        from restore.external import check_fits
+
+        try:
+            check_fits(m, task)
+        except ValueError as e:
+            raise click.UsageError(str(e)) from None
+    elif getattr(m.entry, "task", None) != task:
         raise click.UsageError(f"{model!r} is not a {what} model")
     return m
 
 
 def model_call(m, threads: int | None, opts, load: dict, call: dict):
-    """The picklable call a batch runs for the loaded model ``m`` (see :class:`restore.cli.jobs.ModelCall`).
+    """The picklable call a batch runs for the loaded model ``m`` (see :class:`restore.cli.jobs.ModelCall`; an
+    :class:`~restore.tasks.sr_auto.AutoSR` pair becomes an :class:`~restore.cli.jobs.AutoSRCall` of two).
 
     On a local cluster the worker processes share the cores: each gets ``--threads`` or an equal share."""
     import os
 
-    from restore.cli.jobs import ModelCall
+    from restore.cli.jobs import AutoSRCall, ModelCall
 
     if threads is None and opts.workers and not opts.scheduler:
         threads = max(1, (os.cpu_count() or 1) // opts.workers)
     if compile_requested():
         load = load | {"compile": True}
+    if hasattr(m, "clean") and hasattr(m, "route"):
+        clean, real, dejpeg = (None if x is None else ModelCall(x.entry.id, x.entry.sha256, load=load, call={},
+                                                                threads=threads)
+                               for x in (m.clean, m.real, m.dejpeg))
+        return AutoSRCall(clean, real, dejpeg, force=m.force, call=call)
     return ModelCall(m.entry.id, m.entry.sha256, load=load, call=call, threads=threads)

@@ -7,7 +7,7 @@ from typing import Any, Callable, Optional
 
 from restore.formats import ImageError
 
-__all__ = ["ModelCall", "write_with_layer"]
+__all__ = ["ModelCall", "AutoSRCall", "write_with_layer"]
 
 
 @dataclass
@@ -25,7 +25,8 @@ class ModelCall:
     call: dict = field(default_factory=dict)
     threads: Optional[int] = None
 
-    def __call__(self, img: Any, progress: Optional[Callable[[int, int], None]] = None) -> Any:
+    def loaded(self) -> Any:
+        """The loaded model (cached per process), checked against the pinned weights."""
         from restore.api import load
         from restore.runtime import set_threads
 
@@ -34,7 +35,28 @@ class ModelCall:
         if m.entry.sha256 != self.sha256:
             raise ImageError(f"this machine's weights for {self.model!r} differ from the ones the batch was "
                              f"started with (sha256 {m.entry.sha256[:12]} ≠ {self.sha256[:12]})")
-        return m(img, progress=progress, **self.call)
+        return m
+
+    def __call__(self, img: Any, progress: Optional[Callable[[int, int], None]] = None) -> Any:
+        return self.loaded()(img, progress=progress, **self.call)
+
+
+@dataclass
+class AutoSRCall:
+    """``restore sr --degradation auto`` as a picklable call: the pinned models of each route, each image to
+    the route that suits it (:class:`restore.tasks.sr_auto.AutoSR`)."""
+
+    clean: ModelCall
+    real: Optional[ModelCall] = None
+    dejpeg: Optional[ModelCall] = None
+    force: Optional[str] = None
+    call: dict = field(default_factory=dict)
+
+    def __call__(self, img: Any, progress: Optional[Callable[[int, int], None]] = None) -> Any:
+        from restore.tasks.sr_auto import AutoSR
+
+        models = (None if c is None else c.loaded() for c in (self.clean, self.real, self.dejpeg))
+        return AutoSR(*models, force=self.force)(img, progress=progress, **self.call)
 
 
 def write_with_layer(result: Any, dst: Path, quality: int = 95, layer_suffix: Optional[str] = None) -> None:

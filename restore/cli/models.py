@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import click
 
@@ -11,6 +12,7 @@ from restore.cli import cli
 HEADLINE = {
     "sr": [("Set5_x4_psnr_y", "Set5 ×4 PSNR-Y {} dB")],
     "denoise": [("CBSD68_s25_psnr", "CBSD68 σ25 PSNR {} dB")],
+    "dejpeg": [("live1-color_q20_gain", "LIVE1 colour q20 {:+} dB over the JPEG")],
     "demosaic": [("Kodak24_clean_cpsnr", "Kodak24 CPSNR {} dB")],
     "codec": [("kodak24_bd_rate_vs_webp", "Kodak24 BD-rate vs WebP {} %")],
     "weather": [("kodak24_rain_ours_psnr", "Kodak24 rain PSNR {} dB")],
@@ -69,10 +71,24 @@ def tasks_table(man) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest entries as JSON.")
 @click.option("-v", "--verbose", is_flag=True, help="Every measured metric of each model, and the retired models.")
 @click.option("--tasks", is_flag=True, help="List the tasks instead: default model, training command, what it needs.")
-def models_command(as_json: bool, verbose: bool, tasks: bool) -> None:
+@click.option("--inspect", "inspect_path", type=click.Path(path_type=Path), default=None,
+              help="Say what a community model file (.pth/.safetensors) holds, as spandrel detects it; runs nothing "
+                   "from the file.")
+def models_command(as_json: bool, verbose: bool, tasks: bool, inspect_path: Path | None) -> None:
     """List the shipped models: one line each (default for = the names that pick it)."""
     from restore.weights import Manifest
 
+    if inspect_path is not None:
+        from restore.external import inspect_file
+
+        info = inspect_file(inspect_path)
+        if as_json:
+            click.echo(json.dumps(info, indent=2))
+        else:
+            width = max(map(len, info))
+            for k, v in info.items():
+                click.echo(f"{k:<{width}}  {v}")
+        return
     if tasks:
         click.echo(tasks_table(Manifest()))
         return

@@ -40,27 +40,35 @@ def parse_size(value: Optional[str]) -> Optional[tuple[int, int]]:
               help="Upscaling factor: 2, 3 or 4 (fixed-scale models), any scale from 1 to 4 such as 2.5, or "
                    "HxV for different horizontal and vertical scales (arbitrary-scale model).")
 @click.option("--size", default=None, help="Output size WIDTHxHEIGHT instead of a scale (×1 to ×4 per side).")
+@click.option("--degradation", type=click.Choice(["auto", "clean", "real"]), default="auto", show_default=True,
+              help="What the inputs suffered: auto chooses per image (JPEG files and 8x8 blocking: JPEG-artefact "
+                   "removal, then the clean model; else the clean model alone), clean or real (every image as a JPEG).")
+@click.option("-v", "--verbose", is_flag=True, help="A line per image saying which model ran and why.")
 @model_options
 @batch_options(cluster=True)
-def sr_command(inputs, scale, size, model, tile, threads, precision, output, recursive, suffix, ext, skip_existing,
-               overwrite, quality, quiet, workers, scheduler, manifest) -> None:
-    """Upscale images (files or folders); writes NAME_x4.png (NAME_1920x1080.png with --size) beside each input."""
+def sr_command(inputs, scale, size, degradation, verbose, model, tile, threads, precision, output, recursive, suffix,
+               ext, skip_existing, overwrite, quality, quiet, workers, scheduler, manifest) -> None:
+    """Upscale images (files or folders); writes NAME_x4.png (NAME_1920x1080.png with --size) beside each input.
+    JPEG inputs lose their artefacts before upscaling, clean ones go straight to the clean model (--degradation)."""
     factor, out_size = parse_scale(scale), parse_size(size)
     tile = parse_tile(tile)
     label = f"_{size}" if size else "_x" + scale.strip().replace("×", "x")
     opts = BatchOptions(output=output, recursive=recursive, suffix=label if suffix is None else suffix,
                         ext=ext, skip_existing=skip_existing, overwrite=overwrite, quiet=quiet, quality=quality,
-                        workers=workers, scheduler=scheduler, manifest=manifest)
+                        workers=workers, scheduler=scheduler, manifest=manifest, verbose=verbose)
     check_outputs(inputs, opts)                     # a bad -o or --ext: before torch is even imported
 
     from restore.api import sr_model
+    from restore.formats import ImageError
     from restore.runtime import set_threads
 
     set_threads(threads)
     try:
-        m, options = sr_model(factor if out_size is None else None, out_size, model, precision)
-    except ValueError as e:
-        raise click.UsageError(str(e)) from None
+        m, options = sr_model(factor if out_size is None else None, out_size, model, precision, degradation)
+    except ImageError as e:                         # an unreadable or refused model file
+        raise click.ClickException(str(e)) from None
+    except (ValueError, KeyError) as e:
+        raise click.UsageError(str(e).strip('"')) from None
     load_kw = {"precision": precision} | ({"scale": m.scale} if not options else {})
     call = model_call(m, threads, opts, load=load_kw, call={"tile": tile} | options)
     res = run_batch(list(inputs), opts, call)

@@ -7,7 +7,8 @@ from typing import Callable
 import click
 
 from restore.cli import cli
-from restore.recipes.config import BurstRecipe, DemosaicRecipe, DenoiseRecipe, SceneRecipe, SRAnyRecipe, SRRecipe
+from restore.recipes.config import (BurstRecipe, DejpegRecipe, DemosaicRecipe, DenoiseRecipe, SceneRecipe, SRAnyRecipe,
+                                    SRRecipe)
 from restore.runtime import resolve_precision, set_threads
 
 
@@ -119,7 +120,7 @@ def _finish(entry, root) -> None:
 def _fit_and_export(train_fn: Callable, recipe, *, task: str, model_id: str, minutes: float, total_minutes: float,
                     lr: float, precision: str, threads: int, ckpt, dirs, root, prior, net, aliases: list,
                     scales: list = (), recipe_extra: dict | None = None, warmup_steps: int = 200,
-                    finalize: Callable | None = None) -> None:
+                    finalize: Callable | None = None, notes: str | None = None) -> None:
     """Train with ``train_fn(recipe, cfg, dirs, ckpt=…, init=net)``, optionally ``finalize(model)``, then write
     the weights and the manifest entry (recording the recipe, precision and learning rate, and what ``finalize``
     returns)."""
@@ -135,7 +136,7 @@ def _fit_and_export(train_fn: Callable, recipe, *, task: str, model_id: str, min
     entry = export_model(model, trainer, facts, model_id=model_id, task=task, root=root, prior=prior,
                          scales=list(scales), aliases=aliases,
                          recipe=vars(recipe) | {"precision": precision, "lr": lr} | (recipe_extra or {})
-                         | (extra or {}), notes=task_spec(task).limits)
+                         | (extra or {}), notes=task_spec(task).limits if notes is None else notes)
     _finish(entry, root)
 
 
@@ -153,11 +154,20 @@ def train_sr_command(minutes, total_minutes, model_id, init, precision, data, ck
     """Train the multi-scale SR model; writes weights/<id>.safetensors and its manifest entry."""
     from restore.recipes.sr import train_sr
 
+    from restore.tasks.sr import REAL_SR_LIMITS
+
     recipe = SRRecipe(**fields | {"scales": tuple(sorted(fields["scales"]))})
+    real = recipe.degradation == "real"
+    if real and model_id == "srnet-sr-s":
+        model_id = "srnet-sr-real-s"
     dirs, root, prior, net = _start(data, weights_dir, init)
+    extra = {"warm_start": f"{prior.id} ({prior.training.get('steps', 0)} steps)"} \
+        if prior is not None and prior.id != model_id else {}
     _fit_and_export(train_sr, recipe, task="sr", model_id=model_id, minutes=minutes, total_minutes=total_minutes,
                     lr=recipe.lr, precision=precision, threads=threads, ckpt=ckpt, dirs=dirs, root=root,
-                    prior=prior, net=net, scales=recipe.scales, aliases=[f"sr-x{s}" for s in recipe.scales])
+                    prior=prior, net=net, scales=recipe.scales, recipe_extra=extra,
+                    aliases=[f"sr-{'real-' if real else ''}x{s}" for s in recipe.scales],
+                    notes=REAL_SR_LIMITS if real else None)
 
 
 @train_group.command("sr-any")
@@ -178,16 +188,8 @@ def train_sr_any_command(minutes, total_minutes, model_id, init, from_sr, precis
     recipe = SRAnyRecipe(**fields)
     notes = {}
     if from_sr is not None:
-        if net is not None:
-            raise click.UsageError("--from-sr starts a new model; it cannot be combined with --init")
-        from restore.weights import Manifest, build_model
-
-        sr_entry, _ = Manifest(root).resolve(from_sr)
-        try:
-            net = warm_start(SRAnyNet(**recipe.model_kwargs()), build_model(sr_entry, root)).train()
-        except (ValueError, KeyError) as exc:
-            raise click.UsageError(f"--from-sr {from_sr}: {exc}") from None
-        notes = {"warm_start": f"stem and body of {sr_entry.id} ({sr_entry.training.get('steps', 0)} steps)"}
+        net, notes = _warm_start(root, from_sr, "--from-sr", net, "stem and body of ",
+                                 lambda source: warm_start(SRAnyNet(**recipe.model_kwargs()), source))
     _fit_and_export(train_sr_any, recipe, task="sr-any", model_id=model_id, minutes=minutes,
                     total_minutes=total_minutes, lr=recipe.lr, precision=precision, threads=threads, ckpt=ckpt,
                     dirs=dirs, root=root, prior=prior, net=net, aliases=["sr-any"], recipe_extra=notes)
@@ -304,6 +306,21 @@ def _numbers(text: str | None, option: str) -> tuple[float, ...] | None:
         raise click.UsageError(f"{option} must be comma-separated numbers, not {text!r}") from None
 
 
+def _warm_start(root, source_id: str, flag: str, init_net, what: str, build: Callable) -> tuple:
+    """(a new network built by ``build(source network)`` in training mode, the record's ``warm_start`` note) for
+    ``--from-… source_id``; a usage error when combined with --init or when the shapes do not fit."""
+    from restore.weights import Manifest, build_model
+
+    if init_net is not None:
+        raise click.UsageError(f"{flag} starts a new model; it cannot be combined with --init")
+    entry, _ = Manifest(root).resolve(source_id)
+    try:
+        net = build(build_model(entry, root)).train()
+    except (ValueError, KeyError, RuntimeError) as exc:
+        raise click.UsageError(f"{flag} {source_id}: {str(exc).splitlines()[0][:120]}") from None
+    return net, {"warm_start": f"{what}{entry.id} ({entry.training.get('steps', 0)} steps)"}
+
+
 def _prior_body(prior) -> dict:
     """The body fields of a recipe as the model being continued (--init) has them."""
     kw = prior.kwargs
@@ -339,6 +356,33 @@ def train_denoise_command(**options) -> None:
     """Train the blind/non-blind colour denoiser; writes weights/<id>.safetensors and its manifest entry."""
     fields, run = _split(options, DenoiseRecipe)
     _train_task("denoise", fields, **run, aliases=lambda r: ["denoise"])
+
+
+@train_group.command("dejpeg")
+@budget_options("dejpegnet-dejpeg-s")
+@click.option("--from-denoise", default=None,
+              help="Warm start from this denoising model's weights (same --body/--channels/--blocks).")
+@recipe_options(DejpegRecipe)
+@run_options
+def train_dejpeg_command(minutes, total_minutes, model_id, init, from_denoise, precision, data, ckpt, weights_dir,
+                         threads, **fields) -> None:
+    """Train the JPEG-artefact remover on real JPEG saves of training crops; writes weights/<id>.safetensors."""
+    from restore.archs.dejpegnet import DejpegNet
+    from restore.recipes.dejpeg import train_dejpeg, warm_start
+
+    if fields["patch"] % 16:
+        raise click.UsageError("--patch must be a multiple of 16")
+    dirs, root, prior, net = _start(data, weights_dir, init)
+    if prior is not None:
+        fields |= _prior_body(prior) | {"estimator_channels": prior.kwargs["estimator_channels"]}
+    recipe = DejpegRecipe(**fields)
+    notes = {}
+    if from_denoise is not None:
+        net, notes = _warm_start(root, from_denoise, "--from-denoise", net, "",
+                                 lambda source: warm_start(DejpegNet(**recipe.model_kwargs()), source))
+    _fit_and_export(train_dejpeg, recipe, task="dejpeg", model_id=model_id, minutes=minutes,
+                    total_minutes=total_minutes, lr=recipe.lr, precision=precision, threads=threads, ckpt=ckpt,
+                    dirs=dirs, root=root, prior=prior, net=net, aliases=["dejpeg"], recipe_extra=notes)
 
 
 @train_group.command("demosaic")

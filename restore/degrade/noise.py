@@ -11,7 +11,7 @@ import torch
 
 from restore.degrade.bayer import bayer_masks, mosaic
 from restore.degrade.camera import CameraParams, camera_to_srgb, sample_camera, srgb_to_camera, wb_gains
-from restore.degrade.compose import Op, draw
+from restore.degrade.compose import Op, coin, draw
 
 __all__ = ["GaussianNoiseParams", "sample_gaussian_noise", "apply_gaussian_noise", "gaussian_noise",
            "GaussianNoise", "PoissonGaussianParams", "sample_poisson_gaussian", "apply_poisson_gaussian",
@@ -45,11 +45,14 @@ def gaussian_noise(x: torch.Tensor, sigma: float, generator: Optional[torch.Gene
 
 @dataclass(frozen=True)
 class GaussianNoise(Op):
-    """Additive Gaussian noise, σ (in the image's units) a number or a uniform (lo, hi) range."""
+    """Additive Gaussian noise, σ (in the image's units) a number or a uniform (lo, hi) range; ``gray`` of the
+    time one noise plane for all channels (luminance noise, as Real-ESRGAN's gray noise)."""
     sigma: object = (0.0, 75 / 255)
+    gray: float = 0.0
 
     def sample(self, generator, x) -> GaussianNoiseParams:
-        return sample_gaussian_noise(generator, x.shape, self.sigma, x.dtype)
+        shape = (1, *x.shape[1:]) if self.gray > 0 and coin(generator, self.gray) else x.shape
+        return sample_gaussian_noise(generator, shape, self.sigma, x.dtype)
 
     def apply(self, x, params: GaussianNoiseParams):
         return apply_gaussian_noise(x, params)

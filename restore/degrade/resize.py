@@ -7,12 +7,14 @@ from dataclasses import dataclass
 from typing import Optional
 
 import torch
+import torch.nn.functional as F
 
 from restore.degrade.compose import Op, coin, uniform
 from restore.resize import imresize
 
 __all__ = ["mod_crop", "bicubic_downscale", "bicubic_upscale", "downscale_to", "BicubicDown", "ScaleParams",
-           "sample_scale", "apply_scale", "RandomScale"]
+           "sample_scale", "apply_scale", "RandomScale", "RESIZE_MODES", "resize_to", "ResizeParams", "sample_resize",
+           "apply_resize", "RandomResize"]
 
 
 def mod_crop(img: torch.Tensor, scale: int) -> torch.Tensor:
@@ -80,3 +82,56 @@ class RandomScale(Op):
 
     def apply(self, x: torch.Tensor, params: ScaleParams) -> torch.Tensor:
         return apply_scale(x, params)
+
+
+# -- resamplers of the wild: the kernels of other software, to a given size --------------------------------------
+RESIZE_MODES = ("area", "bilinear", "bicubic", "matlab")
+
+
+def resize_to(x: torch.Tensor, h: int, w: int, mode: str) -> torch.Tensor:
+    """…×C×H×W in [0, 1] resized to h×w with ``mode`` of :data:`RESIZE_MODES` (torch's area, antialiased bilinear
+    and bicubic as image libraries resample, or MATLAB's bicubic); clipped to [0, 1]."""
+    if mode == "matlab":
+        y = imresize(x, size=(h, w))
+    else:
+        shape = x.shape
+        x4 = x.reshape(1, -1, *shape[-2:])
+        y = (F.interpolate(x4, size=(h, w), mode="area") if mode == "area" else
+             F.interpolate(x4, size=(h, w), mode=mode, align_corners=False, antialias=True))
+        y = y.reshape(*shape[:-2], h, w)
+    return y.clamp(0, 1)
+
+
+@dataclass(frozen=True)
+class ResizeParams:
+    h: int
+    w: int
+    mode: str                    # one of RESIZE_MODES
+
+
+def sample_resize(generator: Optional[torch.Generator], h: int, w: int, lo: float = 1.0, hi: float = 1.0,
+                  modes: tuple[str, ...] = RESIZE_MODES) -> ResizeParams:
+    """A target of round(f·h)×round(f·w) with f uniform in [lo, hi] (both sides at least 2), and a mode."""
+    f = uniform(generator, lo, hi) if hi > lo else lo
+    mode = modes[int(torch.randint(len(modes), (1,), generator=generator))]
+    return ResizeParams(max(2, round(f * h)), max(2, round(f * w)), mode)
+
+
+def apply_resize(x: torch.Tensor, p: ResizeParams) -> torch.Tensor:
+    return resize_to(x, p.h, p.w, p.mode)
+
+
+@dataclass(frozen=True)
+class RandomResize(Op):
+    """Resize to a size relative to h×w (factor in [lo, hi]; 1 and 1: exactly h×w) by a random resampler."""
+    h: int
+    w: int
+    lo: float = 1.0
+    hi: float = 1.0
+    modes: tuple[str, ...] = RESIZE_MODES
+
+    def sample(self, generator, x) -> ResizeParams:
+        return sample_resize(generator, self.h, self.w, self.lo, self.hi, self.modes)
+
+    def apply(self, x, params: ResizeParams):
+        return apply_resize(x, params)

@@ -12,7 +12,7 @@ from typing import Any
 
 from restore.formats import WEATHER
 
-__all__ = ["SRRecipe", "SRAnyRecipe", "DenoiseRecipe", "DemosaicRecipe", "SceneRecipe", "BurstRecipe",
+__all__ = ["SRRecipe", "SRAnyRecipe", "DenoiseRecipe", "DejpegRecipe", "DemosaicRecipe", "SceneRecipe", "BurstRecipe",
            "opt"]
 
 def opt(default: Any, help: str, flag: str = "", choices: tuple = (), cli: bool = True) -> Any:
@@ -30,6 +30,10 @@ class SRRecipe:
                                   flag="--scale")
     batch: int = opt(16, "Patches per step.")
     lr_patch: int = opt(48, "LR patch size.", flag="--patch")
+    degradation: str = opt("bicubic", "LR inputs: clean MATLAB bicubic, or real (blur, resamplers, noise, JPEG; "
+                           "restore.degrade.realsr).", choices=("bicubic", "real"))
+    clean_fraction: float = opt(0.2, "With --degradation real: share of clean bicubic samples.")
+    second_order: float = opt(0.4, "With --degradation real: share of the rest degraded twice.")
     val_crop: int = opt(192, "Side of the held-out validation crops (HR).")
     lr: float = opt(2e-3, "Peak learning rate (AdamW, warm-up then cosine).")
 
@@ -74,6 +78,29 @@ class DenoiseRecipe:
     val_crop: int = opt(192, "Side of the held-out validation crops.")
     val_sigmas: tuple[int, ...] = opt((15, 25, 50), "Validation noise levels.", cli=False)
     lr: float = opt(1e-3, "Peak learning rate (AdamW, warm-up then cosine).")
+
+    def model_kwargs(self) -> dict:
+        return {"body": self.body, "body_kwargs": {"channels": self.channels, "blocks": self.blocks},
+                "estimator_channels": self.estimator_channels}
+
+
+@dataclass
+class DejpegRecipe:
+    body: str = opt("res", "Backbone body: res, naf or swin (--from-denoise needs the denoiser's).")
+    channels: int = opt(64, "Body width (channels).")
+    blocks: int = opt(8, "Body depth (blocks).")
+    estimator_channels: int = opt(32, "Width of the compression-level estimator.")
+    batch: int = opt(16, "Crops per step.")
+    patch: int = opt(96, "Crop side (a multiple of 16, so 4:2:0 blocks stay whole).")
+    min_quality: int = opt(5, "Lowest JPEG quality drawn.")
+    max_quality: int = opt(95, "Highest JPEG quality drawn.")
+    chroma: tuple[float, ...] = opt((0.2, 0.1, 0.7), "Weights of 4:4:4, 4:2:2 and 4:2:0 chroma.")
+    double_fraction: float = opt(0.3, "Share of crops saved twice (half of those after a crop that moves the grid).")
+    gray_fraction: float = opt(0.2, "Share of crops made gray (a one-plane JPEG).")
+    blind_fraction: float = opt(0.5, "Share of crops told the estimated (image-mean) level instead of the true one.")
+    val_crop: int = opt(192, "Side of the held-out validation crops.")
+    val_qualities: tuple[int, ...] = opt((10, 20, 40), "Validation qualities (colour, 4:2:0).", cli=False)
+    lr: float = opt(5e-4, "Peak learning rate (AdamW, warm-up then cosine).")
 
     def model_kwargs(self) -> dict:
         return {"body": self.body, "body_kwargs": {"channels": self.channels, "blocks": self.blocks},

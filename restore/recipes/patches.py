@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from restore.degrade.compose import Op
 from restore.degrade.resize import BicubicDown
 
-__all__ = ["dihedral", "SRPairs", "RandomCrops"]
+__all__ = ["dihedral", "SRPairs", "DegradedPairs", "RandomCrops"]
 
 
 def dihedral(x: torch.Tensor, k: int) -> torch.Tensor:
@@ -47,6 +47,49 @@ class SRPairs:
             lrs.append(dihedral(lr[:, y:y + lr_patch, x:x + lr_patch], k))
             hrs.append(dihedral(self.hr[i][:, y * scale:y * scale + hp, x * scale:x * scale + hp], k))
         return torch.stack(lrs).float().div_(255), torch.stack(hrs).float().div_(255)
+
+
+class DegradedPairs:
+    """HR crops and their LR made by a random op per crop (``degrade(scale)``, e.g.
+    :class:`restore.degrade.realsr.RealDown`, on [0, 1] images).
+
+    Degrading costs more than a small network's step, so pairs live in a pool of ``pool`` per scale: a batch adds
+    ``fresh`` new pairs (replacing random old ones; until the pool is full, a whole batch), then draws its pairs
+    from the pool, each under a random flip/rotation. A pair is so seen about pool/fresh/… times in 8 poses
+    while every step still brings new degradations.
+    """
+
+    def __init__(self, images: list[torch.Tensor], scales: tuple[int, ...], degrade: Callable[[int], Op],
+                 seed: int = 0, pool: int = 384, fresh: int = 4):
+        self.ops = {s: degrade(s) for s in scales}
+        self.crops = RandomCrops(images, multiple=1, seed=seed)
+        self.gen = torch.Generator().manual_seed(seed + 1)
+        self.size, self.fresh = pool, fresh
+        self.pool: dict[int, list[tuple[torch.Tensor, torch.Tensor]]] = {s: [] for s in scales}
+
+    def _below(self, n: int) -> int:
+        return int(torch.randint(0, n, (1,), generator=self.gen))
+
+    def batch(self, scale: int, batch: int, lr_patch: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """(LR, HR) float batches in [0, 1]: N×3×p×p and N×3×(sp)×(sp)."""
+        pool = self.pool[scale]
+        if pool and pool[0][0].shape[-1] != lr_patch:
+            pool.clear()                                        # the patch size changed
+        new = batch if len(pool) < self.size else self.fresh
+        for hr in self.crops.batch(new, lr_patch * scale):
+            with torch.autocast("cpu", enabled=False):      # degradations are data, made in float32
+                pair = (self.ops[scale](hr, self.gen), hr)
+            if len(pool) < self.size:
+                pool.append(pair)
+            else:
+                pool[self._below(len(pool))] = pair
+        lrs, hrs = [], []
+        for _ in range(batch):
+            lr, hr = pool[self._below(len(pool))]
+            k = self._below(8)
+            lrs.append(dihedral(lr, k))
+            hrs.append(dihedral(hr, k))
+        return torch.stack(lrs), torch.stack(hrs)
 
 
 class RandomCrops:

@@ -25,6 +25,8 @@ class TaskModel:
 
     scale: int = 1
     multiple: int = 1                 # what the task itself needs of tile sides and positions (the Bayer grid)
+    tile_pad: str = "reflect"         # context beyond the image border for a tile (Tiler.pad)
+    tile_blend: int = 0               # cross-fade between neighbouring tiles, input pixels (0: exact crops)
 
     def __init__(self, net: nn.Module, precision: str = "auto", entry=None):
         self.net = net.eval()
@@ -92,8 +94,9 @@ class TaskModel:
             size = int(tile)
             if size < 16:
                 raise ValueError(f"tile must be at least 16 pixels, not {size}")
-            size -= size % m
-        return Tiler(tile=size, overlap=overlap, scale=self.scale, multiple=m)
+            size = max(m, size - size % m)
+        blend = min(-(-self.tile_blend // m) * m, size // 2 // m * m)
+        return Tiler(tile=size, overlap=overlap, scale=self.scale, multiple=m, pad=self.tile_pad, blend=blend)
 
     def _run(self, x: torch.Tensor, forward: Callable[[torch.Tensor], torch.Tensor]) -> torch.Tensor:
         return run_at(self.precision, forward, x)

@@ -14,8 +14,8 @@ from typing import Any, Optional
 __all__ = ["TaskSpec", "register_task", "task_spec", "task_specs", "TASK_MODULES"]
 
 # Every module that declares a task (the one line a new task adds).
-TASK_MODULES = ("restore.tasks.sr", "restore.tasks.sr_any", "restore.tasks.denoise", "restore.tasks.demosaic",
-                "restore.tasks.scene", "restore.tasks.burst", "restore.codecs.codec")
+TASK_MODULES = ("restore.tasks.sr", "restore.tasks.sr_any", "restore.tasks.denoise", "restore.tasks.dejpeg",
+                "restore.tasks.demosaic", "restore.tasks.scene", "restore.tasks.burst", "restore.codecs.codec")
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,17 @@ from restore.tasks.base import TaskModel
 from restore.tasks.spec import TaskSpec, register_task
 from restore.archs.srnet import SRNet
 
-__all__ = ["SRModel", "SPEC", "SR_LIMITS"]
+__all__ = ["SRModel", "SPEC", "SR_LIMITS", "REAL_SR_LIMITS"]
 
 SR_LIMITS = ("Trained on clean photos downscaled with MATLAB bicubic: it restores detail lost to that "
              "downscaling, and does not remove JPEG artefacts, sensor noise or blur, which it may sharpen. "
              "Small (CPU-trained) model: expect results between classic lightweight CNNs and large transformers.")
+
+REAL_SR_LIMITS = ("Real-input model (sr-real-x2/x3/x4): fine-tuned from the clean model on a second-order "
+                  "degradation (random blur kernels, resamplers, Gaussian/Poisson noise, JPEG q30-95, sinc ringing; "
+                  "a fifth of the samples clean bicubic). Removes JPEG blocking and mild noise while upscaling; on "
+                  "clean bicubic inputs it is below the clean model, which `restore sr` keeps for them. Optimised "
+                  "for fidelity (L1): it invents no texture. Small (CPU-trained) model.")
 
 
 class SRModel(TaskModel):
