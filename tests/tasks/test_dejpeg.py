@@ -1,8 +1,6 @@
 """JPEG-artefact removal: the network's quality input, where the task gets the quality, tiling, the command."""
 from __future__ import annotations
 
-import io
-
 import numpy as np
 import pytest
 import torch
@@ -11,6 +9,8 @@ from PIL import Image as PILImage
 from restore.archs.dejpegnet import DejpegNet, level_quality, quality_level
 from restore.io import Image, read_image
 from restore.tasks.dejpeg import DejpegModel
+
+from helpers import install_model
 
 
 def _net(seed: int = 0) -> DejpegNet:
@@ -21,12 +21,7 @@ def _net(seed: int = 0) -> DejpegNet:
 
 
 def _install(root, monkeypatch) -> None:
-    from restore.weights import Manifest, ModelEntry, save_state
-
-    net = _net()
-    digest = save_state(net, root / "dj.safetensors")
-    Manifest(root).upsert(ModelEntry(id="dejpegnet-test", task="dejpeg", arch="dejpegnet", kwargs=net.arch_spec[1],
-                                     file="dj.safetensors", sha256=digest, aliases=["dejpeg"]))
+    install_model(root, _net(), "dejpegnet-test", "dejpeg", ["dejpeg"])
     monkeypatch.setenv("RESTORE_WEIGHTS_DIR", str(root))
 
 
@@ -75,7 +70,6 @@ def test_tiles_exactly_keeps_gray_alpha_and_16_bit(rng):
 def test_dejpeg_command_writes_png_beside_jpegs_and_reports_bad_files(rng, tmp_path, monkeypatch, capsys):
     from restore.cli import main
 
-    (tmp_path / "w").mkdir()
     _install(tmp_path / "w", monkeypatch)
     arr = rng.integers(0, 256, (32, 48, 3), dtype=np.uint8)
     d = tmp_path / "in"
@@ -99,16 +93,13 @@ def test_dejpeg_command_writes_png_beside_jpegs_and_reports_bad_files(rng, tmp_p
 def test_train_dejpeg_warm_starts_from_a_denoiser_and_exports(tmp_path, monkeypatch, capsys):
     from helpers import train_folder
     from restore.cli import main
-    from restore.weights import Manifest, ModelEntry, save_state
+    from restore.weights import Manifest
     from restore.archs.denoisenet import DenoiseNet
 
     wdir = tmp_path / "weights"
-    wdir.mkdir()
     torch.manual_seed(0)
-    den = DenoiseNet(body_kwargs={"channels": 8, "blocks": 1}, estimator_channels=8)
-    Manifest(wdir).upsert(ModelEntry(id="dn", task="denoise", arch="denoisenet", kwargs=den.arch_spec[1],
-                                     file="dn.safetensors", sha256=save_state(den, wdir / "dn.safetensors"),
-                                     aliases=["denoise"]))
+    install_model(wdir, DenoiseNet(body_kwargs={"channels": 8, "blocks": 1}, estimator_channels=8), "dn", "denoise",
+                  ["denoise"])
     data, _ = train_folder(tmp_path, 6, 120, 150, step=(30, 40))
     args = ["train", "dejpeg", "--minutes", "0.05", "--from-denoise", "dn", "--channels", "8", "--blocks", "1",
             "--estimator-channels", "8", "--batch", "4", "--patch", "32", "--data", data, "--weights-dir", wdir,
