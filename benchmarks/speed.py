@@ -113,9 +113,6 @@ def _cases() -> dict[str, Case]:
     def sr_in(c, key):
         return bicubic_downscale(mod_crop(c, 4), 4) / 255
 
-    def sr_jpeg_in(c, key):
-        return jpeg_roundtrip(sr_in(c, key), 60)
-
     def jpeg_in(c, key):
         return jpeg_roundtrip(c / 255, 20)
 
@@ -136,8 +133,6 @@ def _cases() -> dict[str, Case]:
                    crop=256, onnx={}),
         "sr-any": Case("SR ×2.5 (any scale)", "sr-any", "Set14", _any_scale_pairs, _upscale_2_5,
                        lambda o, c: psnr_y(o, c[:, :o.shape[1], :o.shape[2]], 3), crop=256),
-        "sr-real": Case("SR ×4 of a JPEG q60", "sr-real-x4", "Set14", _degraded("Set14", sr_jpeg_in),
-                        lambda m, x: m.run_tensor(x), sr_score, crop=256, onnx={}),
         "dejpeg": Case("dejpeg q20", "dejpeg", "LIVE1", _degraded("LIVE1", jpeg_in),
                        lambda m, x: m.run_tensor(x, forward=m.tensor_fn(quality=20)), psnr, onnx={"quality": 20}),
         "denoise": Case("denoise σ25", "denoise", "CBSD68", _degraded("CBSD68", _noisy),
