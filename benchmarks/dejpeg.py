@@ -91,18 +91,17 @@ def bm3d_anchor(jpeg: np.ndarray, sigma: float) -> np.ndarray:
     return np.clip(np.round(y * 255), 0, 255).astype(np.uint8)
 
 
-def run_model(model, jpeg_data: bytes, quality=None) -> tuple[np.ndarray, float, float]:
-    """(output uint8, quality used, seconds) for a JPEG file's bytes, read as a file would be."""
+def run_model(model, jpeg_data: bytes, quality: float | None = None,
+              tables: bool = False) -> tuple[np.ndarray, float, float]:
+    """(output uint8, quality used, seconds) for a JPEG file's bytes: told ``quality``, or with ``tables`` the
+    quality its quantisation tables give (as ``read_image`` records it for a file), else blind."""
     from restore.io import Image
-
-    arr = decode(jpeg_data)
     from restore.jpeg_tables import jpeg_quality
 
+    arr = decode(jpeg_data)
     img = Image.from_array(arr)
-    file_q = jpeg_quality(jpeg_data)
-    if quality == "file":
-        img.meta["jpeg_quality"] = file_q
-        quality = None
+    if tables:
+        img.meta["jpeg_quality"] = jpeg_quality(jpeg_data)
     t = time.perf_counter()
     out = model(img, quality=quality)
     secs = time.perf_counter() - t
@@ -123,10 +122,10 @@ def evaluate(model, sets: list[str], qualities: tuple[int, ...], anchor_limit: i
                 data = jpeg_bytes(ref, q)
                 jpg = decode(data)
                 acc["JPEG"].append(scores(jpg, ref))
-                out, _, s = run_model(model, data, "file")
+                out, _, s = run_model(model, data, tables=True)
                 acc["ours"].append(scores(out, ref))
                 secs, mp = secs + s, mp + ref.shape[0] * ref.shape[1] / 1e6
-                out, used, _ = run_model(model, data, None)
+                out, used, _ = run_model(model, data)
                 acc["ours blind"].append(scores(out, ref))
                 est.append(used)
                 if i < anchor_limit:
@@ -157,8 +156,8 @@ def double_compression(model, qualities=DOUBLE, shift: int = 4) -> list[dict]:
             data = jpeg_bytes(np.ascontiguousarray(first), q2)
             target = ref[shift:, shift:]
             acc["JPEG"].append(scores(decode(data), target))
-            acc["ours (file's q2)"].append(scores(run_model(model, data, "file")[0], target))
-            acc["ours blind"].append(scores(run_model(model, data, None)[0], target))
+            acc["ours (file's q2)"].append(scores(run_model(model, data, tables=True)[0], target))
+            acc["ours blind"].append(scores(run_model(model, data)[0], target))
             acc["ours told min(q1, q2)"].append(scores(run_model(model, data, float(min(q1, q2)))[0], target))
         for method, vals in acc.items():
             n = len(vals)
@@ -218,17 +217,12 @@ def render(rows: list[dict], double: list[dict], command: str, model_id: str, pr
 
 
 def rerender(log: str, command: str, model_id: str, precision: str) -> None:
-    """Write the section from the JSON lines a run printed (``python -m benchmarks.dejpeg … > log``)."""
-    import re
-
+    """Write the section from the JSON lines a run printed (``python -m benchmarks.dejpeg … > log``), without
+    running the models again."""
     rows, double = [], []
     for line in open(log):
         if line.startswith("{"):
             r = json.loads(line)
-            if "method" in r and r["method"].startswith("BM3D"):
-                m = re.search(r"σ ([\d.]+), first (\d+)", r["method"])
-                if m:
-                    r["sigma"], r["method"] = float(m.group(1)), f"BM3D at the q's σ (first {m.group(2)})"
             (double if "q1" in r else rows).append(r)
     write_section("dejpeg", render(rows, double, command, model_id, precision))
 

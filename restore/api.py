@@ -9,8 +9,8 @@ from restore.convert import from_image, to_image
 from restore.formats import is_model_file
 from restore.weights import Manifest, ModelEntry, build_model
 
-__all__ = ["load", "sr", "sr_model", "denoise", "dejpeg", "demosaic", "dereflect", "derain", "dehaze", "desnow", "deweather",
-           "fuse_burst", "list_models", "encode", "decode", "codec_for", "DEFAULT_CODEC"]
+__all__ = ["load", "sr", "sr_model", "denoise", "dejpeg", "demosaic", "dereflect", "derain", "dehaze", "desnow",
+           "deweather", "fuse_burst", "list_models", "encode", "decode", "codec_for", "DEFAULT_CODEC"]
 
 DEFAULT_CODEC = "codec"
 
@@ -99,11 +99,11 @@ def sr_model(scale: Union[float, tuple[float, float], None] = 4, size: Optional[
              model: Optional[str] = None, precision: str = "auto", degradation: str = "auto") -> tuple[Any, dict]:
     """(task model, its call options) for a scale or an output size.
 
-    A whole scale of 2, 3 or 4 with no ``size`` runs the fixed-scale models of that scale: by ``degradation``,
-    the clean one (``sr-x4``…), the real-input one (``sr-real-x4``…) or, "auto", each image the one that suits
-    it (see :mod:`restore.tasks.sr_auto`). Any other scale from 1 to 4, a (vertical, horizontal) pair or an
-    exact ``size`` = (H, W) runs the arbitrary-scale model (``sr-any``). ``model`` overrides the choice with a
-    manifest id or alias.
+    A whole scale of 2, 3 or 4 with no ``size`` runs the fixed-scale models of that scale, by ``degradation``:
+    the clean one (``sr-x4``…), the JPEG route for every image ("real") or, "auto", each image the route that
+    suits it (see :func:`_fixed_scale_sr` and :mod:`restore.tasks.sr_auto`). Any other scale from 1 to 4, a
+    (vertical, horizontal) pair or an exact ``size`` = (H, W) runs the arbitrary-scale model (``sr-any``).
+    ``model`` overrides the choice with a manifest id or alias, or names a community model file.
     """
     from restore.archs.sranynet import MAX_SCALE
 
@@ -134,7 +134,7 @@ def sr_model(scale: Union[float, tuple[float, float], None] = 4, size: Optional[
             return load(model, scale=s, precision=precision), {}
         return _fixed_scale_sr(s, degradation, precision), {}
     if degradation == "real":
-        raise ValueError("the real-input SR models upscale by 2, 3 or 4; other scales and sizes have the clean "
+        raise ValueError("the real-input route upscales by 2, 3 or 4; other scales and sizes have the clean "
                          "arbitrary-scale model only")
     try:
         m = load(model or "sr-any", precision=precision)
@@ -150,9 +150,9 @@ def sr(img: Any, scale: Union[float, tuple[float, float]] = 4, model: Optional[s
     """Super-resolve ``img`` (path, numpy H×W×C uint8/uint16/float, PIL image, C×H×W tensor or Image).
 
     ``scale``: 2, 3 or 4 (the fixed-scale models), or any scale from 1 to 4, also a (vertical, horizontal)
-    pair; or ``size`` = (height, width) of the output (see :func:`sr_model`). ``degradation``: "auto" picks the
-    clean or the real-input model per image (a returned :class:`restore.io.Image` names it in
-    ``meta["model"]``), "clean" or "real" force one.
+    pair; or ``size`` = (height, width) of the output (see :func:`sr_model`). ``degradation``: "auto" sends JPEGs
+    through the artefact remover before the clean model and the rest straight to it (a returned
+    :class:`restore.io.Image` names what ran in ``meta["model"]``); "clean" or "real" force one route.
     Returns the same kind of object it was given (a path gives a :class:`restore.io.Image`).
     """
     m, options = sr_model(scale, size, model, precision, degradation)

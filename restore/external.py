@@ -23,13 +23,13 @@ from typing import Any, Callable, Optional, Union
 
 import torch
 
-from restore.formats import ImageError, is_model_file
+from restore.formats import ImageError
 from restore.io import Image
 from restore.registry import Descriptor
 from restore.tasks.base import TaskModel
 from restore.weights import ModelEntry, sha256_file
 
-__all__ = ["is_model_file", "read_state_dict", "inspect_file", "load_external", "ExternalModel",
+__all__ = ["read_state_dict", "inspect_file", "load_external", "ExternalModel",
            "check_fits", "OVERLAP", "BLEND"]
 
 OVERLAP = 32           # context around each tile, input pixels (rounded up to the model's multiple)
@@ -142,10 +142,8 @@ class ExternalModel(TaskModel):
         return self.spandrel(x)
 
     def _run(self, x: torch.Tensor, forward: Callable[[torch.Tensor], torch.Tensor]) -> torch.Tensor:
-        from restore.runtime import run_at
-
         try:       # a normal tensor: spandrel's call returns an inference-mode one, which the tiler writes to
-            return run_at(self.precision, forward, x).clone()
+            return super()._run(x, forward).clone()
         except RuntimeError as e:           # e.g. a tile below the model's minimum size
             raise ImageError(f"{self.id}: the model failed on a {x.shape[-1]}×{x.shape[-2]} tile "
                              f"({str(e).splitlines()[0][:100]})") from None

@@ -2,7 +2,8 @@
 its commands and answer ``--help`` without importing it."""
 from __future__ import annotations
 
-__all__ = ["READ_EXTS", "WRITE_EXTS", "PATTERNS", "WEATHER", "ImageError", "first_line", "MODEL_FILE_EXTS", "is_model_file"]
+__all__ = ["READ_EXTS", "WRITE_EXTS", "PATTERNS", "WEATHER", "ImageError", "first_line", "MODEL_FILE_EXTS",
+           "is_model_file"]
 
 READ_EXTS = {".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp"}
 WRITE_EXTS = {".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp"}
@@ -18,6 +19,7 @@ def first_line(exc: BaseException) -> str:
     """The first line of an exception's message (KeyError unquoted), or its type name when it has none."""
     text = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
     return text.splitlines()[0] if text.strip() else type(exc).__name__
+
 
 # model files a user may name with --model (restore.external reads them through spandrel)
 MODEL_FILE_EXTS = (".pth", ".ckpt", ".safetensors", ".pt")

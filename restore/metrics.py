@@ -8,7 +8,7 @@ import math
 
 import torch
 
-__all__ = ["rgb_to_y", "psnr", "ssim", "psnr_y", "ssim_y", "shave", "blocking_effect", "psnr_b", "ms_ssim", "bpp",
+__all__ = ["rgb_to_y", "psnr", "ssim", "psnr_y", "ssim_y", "shave", "block_edges", "blocking_effect", "psnr_b", "ms_ssim", "bpp",
            "bd_rate"]
 
 
@@ -39,22 +39,25 @@ def ssim(a: torch.Tensor, b: torch.Tensor, peak: float = 255.0, border: int = 0)
                                            data_range=peak) for x, y in zip(a, b)) / len(a))
 
 
+def block_edges(n: int, block: int = 8) -> torch.Tensor:
+    """Which of the n − 1 neighbouring pixel pairs along a side of ``n`` pixels straddle a ``block`` grid line (pixels
+    8k − 1 and 8k for JPEG's 8×8 grid starting at 0)."""
+    edge = torch.zeros(n - 1, dtype=torch.bool)
+    edge[block - 1::block] = True
+    return edge
+
+
 def blocking_effect(x: torch.Tensor, block: int = 8) -> torch.Tensor:
     """Yim & Bovik's blocking effect factor per plane of …×H×W (values 0–1): how much more neighbouring pixels
     differ across ``block`` boundaries than inside blocks, scaled by log2(block) / log2(min(H, W)); 0 when they do
     not differ more."""
     x = x.double().reshape(-1, *x.shape[-2:])
     h, w = x.shape[-2:]
-
-    def split(diff: torch.Tensor, n: int) -> tuple[torch.Tensor, int, int]:
-        edge = torch.zeros(n - 1, dtype=torch.bool)
-        edge[block - 1::block] = True                    # between pixel 8k-1 and 8k
-        return edge, int(edge.sum()), n - 1 - int(edge.sum())
-
     dh = (x[..., :, :-1] - x[..., :, 1:]).pow(2)         # across columns
     dv = (x[..., :-1, :] - x[..., 1:, :]).pow(2)         # across rows
-    eh, nh_edge, nh_in = split(dh, w)
-    ev, nv_edge, nv_in = split(dv, h)
+    eh, ev = block_edges(w, block), block_edges(h, block)
+    nh_edge, nv_edge = int(eh.sum()), int(ev.sum())
+    nh_in, nv_in = w - 1 - nh_edge, h - 1 - nv_edge
     at_edges = (dh[..., eh].sum((-2, -1)) + dv[..., ev, :].sum((-2, -1))) / (h * nh_edge + w * nv_edge)
     inside = (dh[..., ~eh].sum((-2, -1)) + dv[..., ~ev, :].sum((-2, -1))) / (h * nh_in + w * nv_in)
     scale = math.log2(block) / math.log2(min(h, w))

@@ -34,7 +34,7 @@ def run_on_cluster(jobs: Iterable[tuple], work: Callable, workers: int, schedule
                    on_done: Callable[..., None]) -> None:
     """Run ``work(*job)`` for every job on the cluster; ``on_done(src, dst, error, note)`` as each one finishes.
 
-    ``work`` returns ``(src, dst, error or None)``; an exception from the cluster itself (a worker that
+    ``work`` returns ``(src, dst, error or None, note or None)``; an exception from the cluster itself (a worker that
     died too often on the file) becomes that file's error.
     """
     client, cluster = _client(workers, scheduler)       # first: it turns a missing dask into a one-line error
@@ -64,7 +64,8 @@ def run_on_cluster(jobs: Iterable[tuple], work: Callable, workers: int, schedule
                 src, dst, err, note = fut.result()
             except Exception as e:  # noqa: BLE001 - KilledWorker and friends: report, go on
                 name = type(e).__name__
-                src, dst, err, note = str(job[0]), str(job[1]), f"{job[0]}: the worker processing it died ({name})", None
+                src, dst, note = str(job[0]), str(job[1]), None
+                err = f"{job[0]}: the worker processing it died ({name})"
             on_done(src, dst, err, note)
             fut.release()
             submit()

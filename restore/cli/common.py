@@ -92,9 +92,11 @@ def model_call(m, threads: int | None, opts, load: dict, call: dict):
         threads = max(1, (os.cpu_count() or 1) // opts.workers)
     if compile_requested():
         load = load | {"compile": True}
-    if hasattr(m, "clean") and hasattr(m, "route"):
-        clean, real, dejpeg = (None if x is None else ModelCall(x.entry.id, x.entry.sha256, load=load, call={},
-                                                                threads=threads)
-                               for x in (m.clean, m.real, m.dejpeg))
-        return AutoSRCall(clean, real, dejpeg, force=m.force, call=call)
-    return ModelCall(m.entry.id, m.entry.sha256, load=load, call=call, threads=threads)
+    from restore.tasks.sr_auto import AutoSR
+
+    def pinned(x, call: dict):
+        return None if x is None else ModelCall(x.entry.id, x.entry.sha256, load=load, call=call, threads=threads)
+
+    if isinstance(m, AutoSR):
+        return AutoSRCall(*(pinned(x, {}) for x in (m.clean, m.real, m.dejpeg)), force=m.force, call=call)
+    return pinned(m, call)

@@ -59,7 +59,7 @@ def sr_command(inputs, scale, size, degradation, verbose, model, tile, threads, 
     check_outputs(inputs, opts)                     # a bad -o or --ext: before torch is even imported
 
     from restore.api import sr_model
-    from restore.formats import ImageError
+    from restore.formats import ImageError, first_line
     from restore.runtime import set_threads
 
     set_threads(threads)
@@ -68,7 +68,7 @@ def sr_command(inputs, scale, size, degradation, verbose, model, tile, threads, 
     except ImageError as e:                         # an unreadable or refused model file
         raise click.ClickException(str(e)) from None
     except (ValueError, KeyError) as e:
-        raise click.UsageError(str(e).strip('"')) from None
+        raise click.UsageError(first_line(e)) from None
     load_kw = {"precision": precision} | ({"scale": m.scale} if not options else {})
     call = model_call(m, threads, opts, load=load_kw, call={"tile": tile} | options)
     res = run_batch(list(inputs), opts, call)

@@ -153,7 +153,6 @@ def train_sr_command(minutes, total_minutes, model_id, init, precision, data, ck
                      **fields) -> None:
     """Train the multi-scale SR model; writes weights/<id>.safetensors and its manifest entry."""
     from restore.recipes.sr import train_sr
-
     from restore.tasks.sr import REAL_SR_LIMITS
 
     recipe = SRRecipe(**fields | {"scales": tuple(sorted(fields["scales"]))})

@@ -19,7 +19,7 @@ _MODULES = {
     "color": ["srgb_to_linear", "linear_to_srgb", "to_gray", "Gray"],
     "resize": ["mod_crop", "bicubic_downscale", "bicubic_upscale", "downscale_to", "BicubicDown", "ScaleParams",
                "sample_scale", "apply_scale", "RandomScale"],
-    "blur": ["gaussian_blur", "line_kernel", "line_blur", "sample_field", "render_field", "smooth_field",
+    "blur": ["gaussian_blur", "filter2d", "line_kernel", "line_blur", "sample_field", "render_field", "smooth_field",
              "GaussianBlurParams", "sample_gaussian_blur", "apply_gaussian_blur", "GaussianBlur",
              "MotionBlurParams", "sample_motion_blur", "apply_motion_blur", "MotionBlur"],
     "noise": ["GaussianNoiseParams", "sample_gaussian_noise", "apply_gaussian_noise", "gaussian_noise",

@@ -16,7 +16,7 @@ import torch.nn.functional as F
 
 from restore.degrade.compose import Op, draw
 
-__all__ = ["gaussian_blur", "line_kernel", "line_blur", "sample_field", "render_field", "smooth_field",
+__all__ = ["gaussian_blur", "filter2d", "line_kernel", "line_blur", "sample_field", "render_field", "smooth_field",
            "GaussianBlurParams", "sample_gaussian_blur", "apply_gaussian_blur", "GaussianBlur",
            "MotionBlurParams", "sample_motion_blur", "apply_motion_blur", "MotionBlur"]
 
@@ -44,14 +44,24 @@ def line_kernel(length: int, angle_deg: float) -> torch.Tensor:
     return k / k.sum()
 
 
+def filter2d(x: torch.Tensor, kernel: torch.Tensor, mode: str = "reflect") -> torch.Tensor:
+    """…×C×H×W convolved with one odd k×k kernel in every channel, padded by ``mode`` ("reflect", "replicate" or
+    "constant" for zeros). Reflect padding cannot reach past the image, so there a kernel wider than the image
+    is cut to it and renormalised."""
+    k = kernel.to(x.dtype)
+    h, w = x.shape[-2:]
+    r = k.shape[-1] // 2
+    if mode == "reflect" and r >= min(h, w):
+        c = min(h, w) - 1
+        k = k[r - c:r + c + 1, r - c:r + c + 1]
+        k, r = k / k.sum(), c
+    y = F.pad(x.reshape(1, -1, h, w), (r, r, r, r), mode=mode)
+    return F.conv2d(y, k.expand(y.shape[1], 1, -1, -1), groups=y.shape[1]).reshape(x.shape)
+
+
 def line_blur(x: torch.Tensor, length: int, angle_deg: float, mode: str = "replicate") -> torch.Tensor:
     """…×C×H×W convolved with :func:`line_kernel` (``mode``: the padding, "replicate" or "constant" for zeros)."""
-    k = line_kernel(length, angle_deg).to(x.dtype)
-    r = k.shape[-1] // 2
-    h, w = x.shape[-2:]
-    y = x.reshape(1, -1, h, w)
-    y = F.pad(y, (r, r, r, r), mode=mode)
-    return F.conv2d(y, k.expand(y.shape[1], 1, -1, -1), groups=y.shape[1]).reshape(x.shape)
+    return filter2d(x, line_kernel(length, angle_deg), mode)
 
 
 def sample_field(generator: Optional[torch.Generator], cells: int = 4) -> torch.Tensor:

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from typing import Optional
 
 import torch
-import torch.nn.functional as F
 
+from restore.degrade.blur import filter2d
 from restore.degrade.compose import Op, uniform
 
 __all__ = ["KERNEL_KINDS", "gaussian_kernel", "generalized_kernel", "plateau_kernel", "sinc_kernel", "KernelParams",
@@ -96,15 +96,7 @@ def sample_sinc(generator: Optional[torch.Generator], size: tuple[int, int] = (7
 
 def apply_kernel(x: torch.Tensor, p: KernelParams) -> torch.Tensor:
     """…×C×H×W convolved with the kernel (reflect padding, cut to the image where it is smaller)."""
-    k = p.kernel.to(x.dtype)
-    h, w = x.shape[-2:]
-    r = k.shape[-1] // 2
-    if r >= min(h, w):
-        c = min(h, w) - 1
-        k = k[r - c:r + c + 1, r - c:r + c + 1]
-        k, r = k / k.sum(), c
-    y = F.pad(x.reshape(1, -1, h, w), (r, r, r, r), mode="reflect")
-    return F.conv2d(y, k.expand(y.shape[1], 1, -1, -1), groups=y.shape[1]).reshape(x.shape)
+    return filter2d(x, p.kernel)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from restore.degrade.kernels import KernelBlur, Sinc
 from restore.degrade.noise import GaussianNoise, PoissonGaussian
 from restore.degrade.resize import RandomResize
 
-__all__ = ["Quantize", "camera_noise_op", "real_sr_chain", "RealDown"]
+__all__ = ["Quantize", "sensor_noise", "real_sr_chain", "RealDown"]
 
 
 class Quantize(Op):
@@ -29,7 +29,7 @@ class Quantize(Op):
         return x.clamp(0, 1).mul(255).round().div(255)
 
 
-def camera_noise_op(strength: float = 1.0) -> OneOf:
+def sensor_noise(strength: float = 1.0) -> OneOf:
     """Gaussian noise (σ up to 20/255 × strength; 40 % luminance-only) or Poisson-Gaussian (shot and read)."""
     return OneOf((GaussianNoise((1 / 255, 20 / 255 * strength), gray=0.4),
                   PoissonGaussian((0.0, 0.01 * strength), (0.0, 5 / 255 * strength))), (0.5, 0.5))
@@ -44,10 +44,10 @@ def real_sr_chain(h: int, w: int, scale: int, clean: float = 0.2, second_order: 
     to_lr = RandomResize(lh, lw)
     blur1 = maybe(KernelBlur((0.2, 0.75 * scale)), blur)
     tail = Sequence(maybe(Sinc(), sinc), maybe(Jpeg(30, 95), jpeg), Quantize())
-    first = Sequence(blur1, to_lr, maybe(camera_noise_op(), noise), tail)
-    second = Sequence(blur1, RandomResize(lh, lw, 1.0, 2.0), maybe(camera_noise_op(), noise),
+    first = Sequence(blur1, to_lr, maybe(sensor_noise(), noise), tail)
+    second = Sequence(blur1, RandomResize(lh, lw, 1.0, 2.0), maybe(sensor_noise(), noise),
                       maybe(Jpeg(30, 95), jpeg), Clip(), maybe(KernelBlur((0.2, 1.5)), blur), to_lr,
-                      maybe(camera_noise_op(0.5), noise), tail)
+                      maybe(sensor_noise(0.5), noise), tail)
     plain = Sequence(RandomResize(lh, lw, modes=("matlab",)), Quantize())
     rest = 1.0 - clean
     return OneOf((plain, first, second), (clean, rest * (1 - second_order), rest * second_order))
@@ -75,6 +75,3 @@ class RealDown(Op):
 
     def apply(self, x: torch.Tensor, params) -> torch.Tensor:
         return self.chain(x).apply(x, params)
-
-    def ran(self, params):
-        yield self, params

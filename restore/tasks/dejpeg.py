@@ -6,7 +6,7 @@ from typing import Callable, Optional, Union
 
 import torch
 
-from restore.archs.dejpegnet import DejpegNet, level_quality
+from restore.archs.dejpegnet import level_quality
 from restore.io import Image
 from restore.tasks.base import TaskModel
 from restore.tasks.spec import TaskSpec, register_task
@@ -21,9 +21,6 @@ class DejpegModel(TaskModel):
     """Removes JPEG blocking, ringing and colour bleeding from the colour planes; alpha passes through."""
 
     multiple = 2      # the network works on 2×2 pixel blocks
-
-    def __init__(self, net: DejpegNet, precision: str = "auto", entry=None):
-        super().__init__(net, precision, entry)
 
     @torch.no_grad()
     def estimate_quality(self, x: torch.Tensor) -> float:

@@ -15,7 +15,7 @@ from typing import Callable, Optional, Union
 import torch
 
 from restore.io import Image
-from restore.metrics import rgb_to_y
+from restore.metrics import block_edges, rgb_to_y
 
 __all__ = ["BLOCKINESS", "JPEG_CLEAN", "PROBE", "blockiness", "probe", "condition", "AutoSR"]
 
@@ -28,9 +28,7 @@ def blockiness(y: torch.Tensor) -> float:
     """Mean absolute step between neighbours across the 8×8 grid's edges over the mean step inside blocks, for
     an H×W plane whose grid starts at (0, 0): about 1 for natural images, above for block-coded ones."""
     dh, dv = (y[:, :-1] - y[:, 1:]).abs(), (y[:-1] - y[1:]).abs()
-    eh = torch.zeros(dh.shape[1], dtype=torch.bool)
-    ev = torch.zeros(dv.shape[0], dtype=torch.bool)
-    eh[7::8], ev[7::8] = True, True
+    eh, ev = block_edges(y.shape[1]), block_edges(y.shape[0])
     edges = (dh[:, eh].mean() + dv[ev].mean()) / 2
     inside = (dh[:, ~eh].mean() + dv[~ev].mean()) / 2
     return float(edges / inside) if float(inside) > 0 else 1.0
