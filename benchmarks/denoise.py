@@ -28,6 +28,8 @@ from restore.metrics import psnr
 
 SETS = ("CBSD68", "Kodak24", "McMaster", "Urban100")
 RESULTS = Path(__file__).resolve().parent / "results" / "denoise.jsonl"
+LABELS = {"denoise": "ours", "denoise-real": "real"}     # the method name of each model in the table
+ORDER = ("ours", "ours-blind", "real", "real-blind", "cbm3d", "nlm")
 
 
 def noisy_version(clean: np.ndarray, sigma: float, key: str) -> np.ndarray:
@@ -39,7 +41,7 @@ def noisy_version(clean: np.ndarray, sigma: float, key: str) -> np.ndarray:
 def methods(model: str, only: list[str]) -> dict[str, Callable[[np.ndarray, float], np.ndarray]]:
     """name → f(noisy float H×W×3 in 0-255, σ) → denoised float in 0-255."""
     out: dict[str, Callable] = {}
-    if "ours" in only or "ours-blind" in only:
+    if any(m.split("-blind")[0] == LABELS.get(model, model) for m in only):
         from restore.api import load
         from restore.io import Image
 
@@ -50,8 +52,9 @@ def methods(model: str, only: list[str]) -> dict[str, Callable[[np.ndarray, floa
             res = m(Image(x), sigma=None if blind else sigma)
             return res.pixels.permute(1, 2, 0).double().numpy() * 255
 
-        out["ours"] = ours
-        out["ours-blind"] = lambda n, s: ours(n, s, blind=True)
+        label = LABELS.get(model, model)
+        out[label] = ours
+        out[f"{label}-blind"] = lambda n, s: ours(n, s, blind=True)
     if "cbm3d" in only:
         try:
             import bm3d
@@ -75,7 +78,9 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sets", default=",".join(SETS))
     ap.add_argument("--sigmas", default="15,25,50")
-    ap.add_argument("--methods", default="ours,ours-blind,cbm3d,nlm")
+    ap.add_argument("--methods", default="ours,ours-blind,cbm3d,nlm",
+                    help="ours/ours-blind: --model given σ / blind; the camera-noise model (--model denoise-real) "
+                         "is real/real-blind")
     ap.add_argument("--model", default="denoise")
     ap.add_argument("--limit", type=int, default=0, help="only the first N images of each set")
     ap.add_argument("--threads", type=int, default=2)
@@ -103,17 +108,18 @@ def main(argv: list[str] | None = None) -> None:
                     secs += time.perf_counter() - t
                     mp += clean.shape[0] * clean.shape[1] / 1e6
                     ps.append(psnr(torch.from_numpy(np.clip(out, 0, 255)), torch.from_numpy(clean)))
-                if meth.startswith("ours"):
+                mine = meth in fns and meth not in ("cbm3d", "nlm")
+                if mine:
                     from restore.api import load
 
                     model_id = f"{load(args.model).id} ({load(args.model).entry.sha256[:8]})"
                 rec = {"set": name, "sigma": s, "method": meth, "images": len(paths), "psnr": float(np.mean(ps)),
                        "s_per_mp": secs / mp, "threads": args.threads, "command": command.strip(),
-                       "model": model_id if meth.startswith("ours") else None}
+                       "model": model_id if mine else None}
                 print(json.dumps(rec), file=sys.stderr, flush=True)
-                if meth.startswith("ours") and not args.no_write:
+                if mine and not args.no_write:
                     subset = "" if len(paths) == len(bench_images(name)) else f"_first{len(paths)}"
-                    blind = "_blind" if meth == "ours-blind" else ""
+                    blind = "_blind" if meth.endswith("-blind") else ""
                     store_metrics(args.model, {f"{name}{subset}_s{s:g}{blind}_psnr": rec["psnr"],
                                                f"s_per_mp_{args.threads}_threads": rec["s_per_mp"]})
                 with open(args.results, "a") as f:
@@ -132,7 +138,7 @@ def report(path: Path) -> str:
         if line.strip():
             r = json.loads(line)
             recs[(r["set"], r["images"], r["sigma"], r["method"])] = r
-    meths = [m for m in ("ours", "ours-blind", "cbm3d", "nlm") if any(k[3] == m for k in recs)]
+    meths = [m for m in ORDER if any(k[3] == m for k in recs)]
     keys = sorted({k[:3] for k in recs}, key=lambda k: (SETS.index(k[0]) if k[0] in SETS else 99, k[1], k[2]))
     rows = []
     for set_name, n, s in keys:
@@ -149,7 +155,9 @@ def report(path: Path) -> str:
         "## Colour denoising (Gaussian noise)", "",
         "Commands: " + "; ".join(f"`{c}`" for c in commands) + f". {machine_line()}. Model: {', '.join(models)}.", "",
         "Noisy inputs: paper protocol (float, unclipped, seeded per image and σ) for ours and CBM3D; NLM gets them "
-        "rounded and clipped to uint8. `ours` is given the true σ, `ours-blind` estimates it. PSNR on RGB "
+        "rounded and clipped to uint8. `ours` (the Gaussian model, `denoise`) is given the true σ, `ours-blind` "
+        "estimates it; `real`/`real-blind`: the camera-noise model (`denoise-real`, what `restore denoise` runs on "
+        "a photo without --sigma) on the same Gaussian noise. PSNR on RGB "
         "(0-255), no border crop; s/MP: wall seconds per megapixel; images: the first N of the set (sorted by "
         "name), the same images and noise for every method in a row. CBM3D costs 130-190 s per megapixel on one "
         "core, so it runs on the first few images of each set and ours is measured on those same images as well "

@@ -7,6 +7,7 @@ from typing import Any, Optional, Union
 
 from restore.convert import from_image, to_image
 from restore.formats import is_model_file
+from restore.observe import noted_model
 from restore.weights import Manifest, ModelEntry, build_model
 
 __all__ = ["load", "sr", "sr_model", "denoise", "dejpeg", "demosaic", "dereflect", "derain", "dehaze", "desnow",
@@ -42,6 +43,7 @@ def load(name: str, scale: Optional[int] = None, precision: str = "auto", compil
         raise ValueError(f"the {spec.what} cannot be compiled: {spec.no_compile}")
     scale = scale or alias_scale
     key = (entry.id, entry.sha256, scale, precision, compile)
+    noted_model(entry.id)
     with _cache_lock:
         if key in _cache:
             return _cache[key]
@@ -161,12 +163,14 @@ def sr(img: Any, scale: Union[float, tuple[float, float]] = 4, model: Optional[s
 
 
 def denoise(img: Any, sigma: Optional[float] = None, model: Optional[str] = None, tile: Union[int, str] = "auto",
-            precision: str = "auto") -> Any:
+            precision: str = "auto", strength: float = 1.0) -> Any:
     """Remove noise from ``img`` (any image-like input; returns the same kind). ``sigma`` is the noise
-    standard deviation in 8-bit units (0-75); None estimates it per pixel (blind)."""
-    m = load(model or "denoise", precision=precision)
+    standard deviation in 8-bit units (0-75); None estimates it per pixel (blind). The default model is the
+    camera-noise one for photographs (``denoise-real``), or the Gaussian one (``denoise``) when ``sigma`` is
+    given; ``strength`` below 1 keeps some of the noise."""
+    m = load(model or ("denoise" if sigma is not None else "denoise-real"), precision=precision)
     image, how = to_image(img)
-    return from_image(m(image, sigma=sigma, tile=tile), how)
+    return from_image(m(image, sigma=sigma, tile=tile, strength=strength), how)
 
 
 def dejpeg(img: Any, quality: Optional[float] = None, model: Optional[str] = None, tile: Union[int, str] = "auto",

@@ -328,7 +328,8 @@ def _prior_body(prior) -> dict:
 
 def _train_task(kind: str, fields: dict, *, minutes: float, total_minutes: float, model_id: str, init: str | None,
                 precision: str, data: tuple, ckpt, weights_dir, threads: int, aliases: Callable[[object], list],
-                from_prior: tuple[str, ...] = (), scales: Callable[[object], list] = lambda r: []) -> None:
+                from_prior: tuple[str, ...] = (), scales: Callable[[object], list] = lambda r: [],
+                notes: Callable[[object], str | None] = lambda r: None) -> None:
     """Train one of the backbone tasks (its recipe and trainer named by the task registry; ``fields`` the recipe's
     options) and export it as a ``kind`` model; with --init the architecture (body size and the ``from_prior``
     fields) is the prior model's."""
@@ -342,9 +343,12 @@ def _train_task(kind: str, fields: dict, *, minutes: float, total_minutes: float
     if prior is not None:
         fields = fields | _prior_body(prior) | {k: prior.kwargs[k] for k in from_prior}
     recipe = recipe_cls(**fields)
+    extra = {"warm_start": f"{prior.id} ({prior.training.get('steps', 0)} steps)"} \
+        if prior is not None and prior.id != model_id else {}
     _fit_and_export(train_fn, recipe, task=kind, model_id=model_id, minutes=minutes, total_minutes=total_minutes,
                     lr=recipe.lr, precision=precision, threads=threads, ckpt=ckpt, dirs=dirs, root=root, prior=prior,
-                    net=net, scales=scales(recipe), aliases=aliases(recipe))
+                    net=net, scales=scales(recipe), aliases=aliases(recipe), recipe_extra=extra,
+                    notes=notes(recipe))
 
 
 @train_group.command("denoise")
@@ -353,8 +357,14 @@ def _train_task(kind: str, fields: dict, *, minutes: float, total_minutes: float
 @run_options
 def train_denoise_command(**options) -> None:
     """Train the blind/non-blind colour denoiser; writes weights/<id>.safetensors and its manifest entry."""
+    from restore.tasks.denoise import CAMERA_NOISE_LIMITS
+
     fields, run = _split(options, DenoiseRecipe)
-    _train_task("denoise", fields, **run, aliases=lambda r: ["denoise"])
+    real = fields["camera"] == "isp" and fields["camera_fraction"] > 0
+    if real and run["model_id"] == "denoisenet-denoise-s":
+        run["model_id"] = "denoisenet-denoise-real-s"
+    _train_task("denoise", fields, **run, aliases=lambda r: ["denoise-real" if real else "denoise"],
+                notes=lambda r: CAMERA_NOISE_LIMITS if real else None)
 
 
 @train_group.command("dejpeg")

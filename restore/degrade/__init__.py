@@ -4,7 +4,8 @@ Each degradation is a pair: ``sample_X(generator, ...) -> XParams`` draws everyt
 ``torch.Generator``, and ``apply_X(x, params)`` is pure; :mod:`restore.degrade.compose` wraps them as ops and
 composes them (sequence, one of, shuffled) with one generator threaded through. The families: ``color`` (sRGB ↔
 linear, gray), ``resize`` (bicubic SR inputs), ``blur``, ``noise`` (Gaussian, Poisson-Gaussian, camera),
-``camera`` (the invertible ISP), ``bayer``, ``jpeg``, ``weather`` (haze, rain, snow), ``reflection``, ``burst``.
+``camera`` (the invertible ISP), ``isp`` (camera noise: sRGB → raw Bayer → sensor noise → a random ISP → JPEG),
+``bayer``, ``jpeg``, ``weather`` (haze, rain, snow), ``reflection``, ``burst``.
 
 The names below are imported lazily, so inference (which needs only the sRGB curves and the Bayer helpers) does
 not load the rest.
@@ -27,6 +28,8 @@ _MODULES = {
               "noise_sd", "PoissonGaussian", "CameraNoiseParams", "sample_camera_noise", "apply_camera_noise",
               "camera_noise", "CameraNoise"],
     "camera": ["CameraParams", "sample_camera", "wb_gains", "srgb_to_camera", "camera_to_srgb"],
+    "isp": ["DEMOSAICS", "IspParams", "sample_isp", "tone_curve", "inverse_tone_curve", "unprocess", "raw_noise",
+            "demosaic_classical", "process", "apply_isp", "noiseless", "CameraPipeline"],
     "bayer": ["PATTERNS", "check_pattern", "bayer_masks", "mosaic", "Mosaic", "MissingSitesParams",
               "sample_missing_sites", "apply_missing_sites", "MissingSites"],
     "jpeg": ["SUBSAMPLING", "jpeg_roundtrip", "JpegParams", "sample_jpeg", "apply_jpeg", "Jpeg", "DoubleJpegParams",

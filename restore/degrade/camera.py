@@ -31,15 +31,17 @@ class CameraParams:
     cam_to_rgb: tuple = _CAM_TO_RGB[0]
 
 
-def sample_camera(generator: Optional[torch.Generator], max_shot: float = 0.012) -> CameraParams:
-    """Random camera as in the Unprocessing paper: shot noise log-uniform in [1e-4, ``max_shot``], read noise
-    log-normal around a line in it; red gain 1.9-2.4, blue gain 1.5-1.9, a colour matrix between two sensors'."""
+def sample_camera(generator: Optional[torch.Generator], max_shot: float = 0.012,
+                  min_shot: float = 1e-4) -> CameraParams:
+    """Random camera as in the Unprocessing paper: shot noise log-uniform in [``min_shot``, ``max_shot``], read
+    noise *variance* log-normal around the line log(read²) = 2.18·log(shot) + 1.20 that the paper fits to real
+    sensors (stored as its σ); red gain 1.9-2.4, blue gain 1.5-1.9, a colour matrix between two sensors'."""
     u = torch.rand(5, generator=generator, dtype=torch.float64).tolist()
-    log_shot = math.log(1e-4) + u[0] * (math.log(max_shot) - math.log(1e-4))
-    log_read = 2.18 * log_shot + 1.20 + 0.26 * float(torch.randn(1, generator=generator, dtype=torch.float64))
+    log_shot = math.log(min_shot) + u[0] * (math.log(max_shot) - math.log(min_shot))
+    log_var = 2.18 * log_shot + 1.20 + 0.26 * float(torch.randn(1, generator=generator, dtype=torch.float64))
     t = u[3]
     ccm = tuple(tuple((1 - t) * a + t * b for a, b in zip(ra, rb)) for ra, rb in zip(*_CAM_TO_RGB))
-    return CameraParams(math.exp(log_shot), math.exp(log_read), 1.9 + 0.5 * u[1], 1.5 + 0.4 * u[2], ccm)
+    return CameraParams(math.exp(log_shot), math.exp(log_var / 2), 1.9 + 0.5 * u[1], 1.5 + 0.4 * u[2], ccm)
 
 
 def wb_gains(p: CameraParams, dtype: torch.dtype = torch.float32) -> torch.Tensor:

@@ -1,7 +1,7 @@
 """The LR images of real photos for super-resolution training: Real-ESRGAN's second-order degradation model
-(blur by a random kernel, resize by a random resampler, Gaussian or Poisson-Gaussian noise, JPEG, a final sinc
-filter; the whole chain twice for part of the samples), with milder ranges since the goal is fidelity, mixed with
-a share of clean MATLAB-bicubic samples.
+(blur by a random kernel, resize by a random resampler, Gaussian, Poisson-Gaussian or camera noise, JPEG, a
+final sinc filter; the whole chain twice for part of the samples), with milder ranges since the goal is
+fidelity, mixed with a share of clean MATLAB-bicubic samples.
 
 :class:`RealDown` is one op: given an HR image it builds the chain for that size (the LR size is HR / scale) and
 runs it with one generator, so its params replay exactly like any other op's.
@@ -14,6 +14,7 @@ from typing import Optional
 import torch
 
 from restore.degrade.compose import Clip, OneOf, Op, Sequence, maybe
+from restore.degrade.isp import CameraPipeline
 from restore.degrade.jpeg import Jpeg
 from restore.degrade.kernels import KernelBlur, Sinc
 from restore.degrade.noise import GaussianNoise, PoissonGaussian
@@ -30,9 +31,12 @@ class Quantize(Op):
 
 
 def sensor_noise(strength: float = 1.0) -> OneOf:
-    """Gaussian noise (σ up to 20/255 × strength; 40 % luminance-only) or Poisson-Gaussian (shot and read)."""
+    """Gaussian noise (σ up to 20/255 × strength; 40 % luminance-only), Poisson-Gaussian (shot and read), or a
+    camera's (:class:`~restore.degrade.isp.CameraPipeline`: raw Bayer noise through a random demosaic and ISP,
+    shot up to 0.004 × strength; the chain's own JPEG follows)."""
     return OneOf((GaussianNoise((1 / 255, 20 / 255 * strength), gray=0.4),
-                  PoissonGaussian((0.0, 0.01 * strength), (0.0, 5 / 255 * strength))), (0.5, 0.5))
+                  PoissonGaussian((0.0, 0.01 * strength), (0.0, 5 / 255 * strength)),
+                  CameraPipeline(max_shot=0.004 * strength, jpeg_prob=0.0)), (0.35, 0.35, 0.3))
 
 
 def real_sr_chain(h: int, w: int, scale: int, clean: float = 0.2, second_order: float = 0.4, blur: float = 0.7,

@@ -8,7 +8,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from restore.degrade.color import Gray
-from restore.degrade.compose import Clip, OneOf, Sequence, maybe
+from restore.degrade.compose import Clip, OneOf, Op, Sequence, maybe
+from restore.degrade.isp import CameraPipeline
 from restore.degrade.jpeg import Jpeg
 from restore.degrade.noise import CameraNoise, GaussianNoise
 from restore.metrics import psnr
@@ -16,10 +17,8 @@ from restore.archs.denoisenet import DenoiseNet
 from restore.recipes.loop import TrainConfig, Trainer, fit_on_crops
 from restore.recipes.config import DenoiseRecipe
 
-__all__ = ["DenoiseRecipe", "noise_pipeline", "gray_pipeline", "add_training_noise", "validate_denoise",
-           "train_denoise"]
-
-
+__all__ = ["DenoiseRecipe", "camera_pipeline", "noise_pipeline", "gray_pipeline", "add_training_noise",
+           "validate_denoise", "train_denoise"]
 
 
 def local_level(noisy: torch.Tensor, clean: torch.Tensor, radius: int = 3) -> torch.Tensor:
@@ -28,14 +27,20 @@ def local_level(noisy: torch.Tensor, clean: torch.Tensor, radius: int = 3) -> to
     return F.avg_pool2d(err, 2 * radius + 1, 1, radius, count_include_pad=False).sqrt() * 255
 
 
+def camera_pipeline(recipe: DenoiseRecipe) -> Op:
+    """The camera branch: the full unprocess → Bayer → noise → ISP → JPEG pipeline of
+    :mod:`restore.degrade.isp` (``camera="isp"``), or the simple per-pixel model then JPEG quality 75-95."""
+    if recipe.camera == "isp":
+        return CameraPipeline(jpeg_prob=recipe.jpeg_fraction)
+    return Sequence(CameraNoise(), maybe(Jpeg(75, 95), recipe.jpeg_fraction))
+
+
 def noise_pipeline(recipe: DenoiseRecipe) -> OneOf:
     """What a clean crop goes through. Branch 0: Gaussian noise, σ uniform in [0, ``max_sigma``] (8-bit units),
     clipped to [0, 1] ``clip_fraction`` of the time (files are; the papers' inputs are not). Branch 1,
-    ``camera_fraction`` of the time: camera noise (Poisson-Gaussian behind a random ISP), then stored as a JPEG
-    of quality 75-95 ``jpeg_fraction`` of the time, as phones store photos."""
+    ``camera_fraction`` of the time: :func:`camera_pipeline`."""
     gaussian = Sequence(GaussianNoise((0.0, recipe.max_sigma / 255)), maybe(Clip(), recipe.clip_fraction))
-    camera = Sequence(CameraNoise(), maybe(Jpeg(75, 95), recipe.jpeg_fraction))
-    return OneOf((gaussian, camera), (1 - recipe.camera_fraction, recipe.camera_fraction))
+    return OneOf((gaussian, camera_pipeline(recipe)), (1 - recipe.camera_fraction, recipe.camera_fraction))
 
 
 def gray_pipeline(recipe: DenoiseRecipe) -> OneOf:
@@ -65,9 +70,11 @@ def add_training_noise(clean: torch.Tensor, recipe: DenoiseRecipe,
 
 
 @torch.no_grad()
-def validate_denoise(model: DenoiseNet, crops: list[torch.Tensor], sigmas: tuple[int, ...]) -> dict[str, float]:
-    """PSNR (RGB, 0-255) on held-out crops with seeded Gaussian noise: given σ, and blind at the middle σ."""
+def validate_denoise(model: DenoiseNet, crops: list[torch.Tensor], recipe: DenoiseRecipe) -> dict[str, float]:
+    """PSNR (RGB, 0-255) on held-out crops: seeded Gaussian noise at each of ``val_sigmas``, given and blind at
+    the middle σ; and blind on seeded camera noise (``val_camera``) from the recipe's camera branch."""
     res: dict[str, float] = {}
+    sigmas = recipe.val_sigmas
     blind_sigma = sigmas[len(sigmas) // 2]
     for s in sigmas:
         gen = torch.Generator().manual_seed(s)
@@ -81,6 +88,10 @@ def validate_denoise(model: DenoiseNet, crops: list[torch.Tensor], sigmas: tuple
         res[f"val_s{s}"] = sum(given) / len(given)
         if blind:
             res[f"val_blind_s{s}"] = sum(blind) / len(blind)
+    gen = torch.Generator().manual_seed(0)
+    camera = camera_pipeline(recipe)
+    scores = [psnr(model(camera(x, gen)[None])[0][0].clamp(0, 1) * 255, x * 255) for x in crops]
+    res["val_camera"] = sum(scores) / len(scores)
     return res
 
 
@@ -96,4 +107,4 @@ def train_denoise(recipe: DenoiseRecipe, cfg: TrainConfig, dirs: list[Path], ckp
         return F.l1_loss(out.float(), clean) + F.l1_loss(est.float() * 255, level) / 255
 
     return fit_on_crops(recipe, cfg, dirs, ckpt, init, DenoiseNet, step,
-                        lambda m, val: validate_denoise(m, val, recipe.val_sigmas), val_fraction=val_fraction)
+                        lambda m, val: validate_denoise(m, val, recipe), val_fraction=val_fraction)

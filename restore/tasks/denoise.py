@@ -10,7 +10,7 @@ from restore.tasks.base import TaskModel
 from restore.tasks.spec import TaskSpec, register_task
 from restore.archs.denoisenet import DenoiseNet
 
-__all__ = ["DenoiseModel", "MAX_SIGMA", "SPEC"]
+__all__ = ["DenoiseModel", "MAX_SIGMA", "SPEC", "CAMERA_NOISE_LIMITS"]
 
 MAX_SIGMA = 75.0      # the noise levels the model is trained for (0-255 units)
 
@@ -26,25 +26,38 @@ class DenoiseModel(TaskModel):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)[0]
 
-    def tensor_fn(self, sigma: Optional[float] = None) -> Callable[[torch.Tensor], torch.Tensor]:
-        """Blind (``sigma`` None) or at a fixed noise level in 8-bit units."""
-        if sigma is None:
-            return self.forward
-        if not 0 <= float(sigma) <= MAX_SIGMA:
+    def tensor_fn(self, sigma: Optional[float] = None,
+                  strength: float = 1.0) -> Callable[[torch.Tensor], torch.Tensor]:
+        """Blind (``sigma`` None) or at a fixed noise level in 8-bit units; ``strength`` below 1 keeps that share
+        of the removed noise (input + strength · (denoised − input)), for people who want some grain left."""
+        if sigma is not None and not 0 <= float(sigma) <= MAX_SIGMA:
             raise ValueError(f"sigma must be between 0 and {MAX_SIGMA:g} (8-bit units), not {sigma}")
-        return lambda x: self.net(x, float(sigma))[0]
+        if not 0 <= float(strength) <= 1:
+            raise ValueError(f"strength must be between 0 and 1, not {strength}")
+        net = self.forward if sigma is None else (lambda x: self.net(x, float(sigma))[0])
+        if strength == 1:
+            return net
+        return lambda x: torch.lerp(x, net(x).clamp(0, 1), float(strength))
 
     def __call__(self, img: Image, sigma: Optional[float] = None, tile: Union[int, str, None] = "auto",
-                 progress: Optional[Callable[[int, int], None]] = None) -> Image:
+                 progress: Optional[Callable[[int, int], None]] = None, strength: float = 1.0) -> Image:
         if img.channels not in (1, 3):
             raise ValueError(f"expected 1 or 3 colour channels, got {img.channels}")
-        pixels = self.run_tensor(img.pixels, tile, progress, forward=self.tensor_fn(sigma=sigma))
+        pixels = self.run_tensor(img.pixels, tile, progress, forward=self.tensor_fn(sigma, strength))
         alpha = None if img.alpha is None else img.alpha.clone()
         return img.with_pixels(pixels, alpha)
 
 
+CAMERA_NOISE_LIMITS = (
+    "Camera-noise model (denoise-real, what `restore denoise` runs on photographs): half of its samples went "
+    "through restore.degrade.isp (sRGB unprocessed to a raw Bayer mosaic, Poisson-Gaussian noise on the "
+    "log-linear shot/read relation of real sensors, sometimes row noise, OpenCV bilinear or edge-aware demosaic, "
+    "white balance, colour matrix, gamma, tone curve, sometimes chroma noise reduction and sharpening, JPEG "
+    "q70-98 for 60 %), half Gaussian σ 0-75; fine-tuned from the Gaussian model. Blind; --strength keeps some "
+    "grain. Not trained on raw files or on real noisy/clean pairs. Small (CPU-trained) model.")
+
 SPEC = register_task(TaskSpec(
-    name="denoise", model=DenoiseModel, default="denoise", what="denoising", train="train denoise",
+    name="denoise", model=DenoiseModel, default="denoise-real", what="denoising", train="train denoise",
     recipe="restore.recipes.denoise:DenoiseRecipe", trainer="restore.recipes.denoise:train_denoise",
     limits="Colour denoiser trained on synthetic noise: Gaussian σ 0-75 and a Poisson-Gaussian camera model behind a "
            "simple ISP (half of those then saved as JPEG), some samples gray. Give --sigma (8-bit units) when the "

@@ -35,3 +35,19 @@ def test_resamplers_reach_the_asked_size_and_keep_flat_areas():
         assert y.shape == (3, 11, 17) and torch.allclose(y, torch.full_like(y, 0.25), atol=1e-5)
     y, p = check_op(RandomResize(10, 20, 1.0, 2.0), torch.rand(3, 30, 40))
     assert 10 <= p.h <= 20 and p.w == round(p.h * 2) or abs(p.w / p.h - 2) < 0.2
+
+
+def test_the_sensor_noise_includes_a_demosaiced_cameras():
+    """The SR chain shares the denoiser's camera pipeline: a third of its noise is raw noise through an ISP."""
+    from restore.degrade.isp import CameraPipeline
+    from restore.degrade.realsr import sensor_noise
+
+    x = torch.full((3, 24, 24), 0.5)
+    kinds = set()
+    for seed in range(30):
+        _, params = sensor_noise().run(x, torch.Generator().manual_seed(seed))
+        kinds.add(type(sensor_noise().ops[params.index]).__name__)
+        camera = sensor_noise().find(params, CameraPipeline)
+        if camera is not None:
+            assert camera.camera.shot <= 0.004 and camera.jpeg is None
+    assert kinds == {"GaussianNoise", "PoissonGaussian", "CameraPipeline"}

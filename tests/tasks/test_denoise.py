@@ -74,14 +74,15 @@ def test_train_denoise_exports_a_loadable_model(tmp_path, monkeypatch, capsys):
             "--batch", "4", "--patch", "32", "--data", data, "--weights-dir", wdir, "--ckpt", tmp_path / "r.pt",
             "--precision", "fp32"]
     assert main([str(a) for a in args]) == 0, capsys.readouterr().err
-    entry, _ = Manifest(wdir).resolve("denoise")
+    entry, _ = Manifest(wdir).resolve("denoise-real")       # the default recipe trains the camera-noise model
     v = entry.training["validation"]
-    assert entry.task == "denoise" and {"val_s15", "val_s25", "val_s50", "val_blind_s25"} <= set(v)
+    assert entry.task == "denoise" and {"val_s15", "val_s25", "val_s50", "val_blind_s25", "val_camera"} <= set(v)
     assert v["val_s15"] > v["val_s50"]                  # less noise, higher PSNR, even barely trained
+    assert entry.notes.startswith("Camera-noise model")
     monkeypatch.setenv("RESTORE_WEIGHTS_DIR", str(wdir))
     from restore.api import load
 
-    out = load("denoise")(Image.from_array(src[:40, :30]), sigma=20)
+    out = load("denoise-real")(Image.from_array(src[:40, :30]), sigma=20)
     assert (out.width, out.height) == (30, 40)
 
 
@@ -161,3 +162,55 @@ def test_compile_flag_gives_the_same_output(tmp_path, monkeypatch, capsys, photo
     compiled_model = load("denoise", precision="fp32", compile=True)          # the one the CLI ran (cached)
     assert hasattr(compiled_model.net.forward, "_torchdynamo_orig_callable")
     assert not hasattr(load("denoise", precision="fp32").net.forward, "_torchdynamo_orig_callable")
+
+
+def test_photographs_get_the_camera_noise_model_and_a_known_sigma_the_gaussian_one():
+    from restore.cli.denoise import default_model
+
+    assert default_model("auto", None) == "denoise-real"
+    assert default_model("auto", 25.0) == "denoise"
+    assert default_model("gaussian", None) == "denoise"
+    assert default_model("real", 25.0) == "denoise-real"
+
+
+def test_strength_keeps_that_share_of_the_noise(tmp_path, monkeypatch, capsys, photo_u8):
+    from PIL import Image as PILImage
+
+    from restore.api import load
+    from restore.cli import main
+    from restore.io import read_image
+
+    _register_tiny_denoiser(tmp_path, monkeypatch)
+    m = load("denoise", precision="fp32")
+    img = Image.from_array(photo_u8)
+    full, none, half = (m(img, sigma=30, strength=s).pixels for s in (1.0, 0.0, 0.5))
+    assert torch.allclose(none, img.pixels, atol=1e-6)
+    assert torch.allclose(half, (img.pixels + full) / 2, atol=1e-5)
+    with pytest.raises(ValueError, match="strength must be between 0 and 1, not 2"):
+        m(img, strength=2)
+    src = tmp_path / "in.png"
+    PILImage.fromarray(photo_u8).save(src)
+    args = ["denoise", "--noise", "gaussian", "--sigma", "30", "--precision", "fp32", "-q", str(src)]
+    assert main([*args, "--strength", "0.5", "-o", str(tmp_path / "half.png")]) == 0, capsys.readouterr().err
+    want = restore_denoise_half(photo_u8)
+    assert np.abs(read_image(tmp_path / "half.png").to_array().astype(int) - want.astype(int)).max() <= 1
+    assert main([*args, "--strength", "1.5"]) == 2
+    assert "1.5 is not in the range 0<=x<=1" in capsys.readouterr().err
+
+
+def restore_denoise_half(arr: np.ndarray) -> np.ndarray:
+    import restore
+
+    return restore.denoise(arr, sigma=30, strength=0.5, precision="fp32")
+
+
+def test_without_the_camera_noise_model_the_cli_names_the_missing_one(tmp_path, monkeypatch, capsys, photo_u8):
+    from PIL import Image as PILImage
+
+    from restore.cli import main
+
+    _register_tiny_denoiser(tmp_path, monkeypatch)           # only the Gaussian alias "denoise"
+    PILImage.fromarray(photo_u8).save(tmp_path / "in.png")
+    assert main(["denoise", str(tmp_path / "in.png")]) == 2
+    err = capsys.readouterr().err
+    assert "no denoising model is installed yet" in err and "Traceback" not in err
