@@ -18,8 +18,8 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from restore.cli import (burst, codec, dejpeg, demosaic, denoise, export, models, scene, sr,  # noqa: F401
-                             train)  # (they add their commands)
+    from restore.cli import (burst, codec, dejpeg, demosaic, denoise, export, models, scene, serve,  # noqa: F401
+                             sr, train)  # (they add their commands)
 
 
 def main(argv: list[str] | None = None) -> int:

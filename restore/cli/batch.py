@@ -11,9 +11,10 @@ import click
 
 from restore.cli.ledger import Ledger
 from restore.formats import READ_EXTS, WRITE_EXTS, ImageError, first_line
+from restore.observe import noted_progress, watching
 
-__all__ = ["BatchOptions", "plan_outputs", "check_outputs", "output_target", "OutputNameError", "OUTPUT_PATH",
-           "process_file", "run_batch", "batch_options", "LEDGER_NAME"]
+__all__ = ["BatchOptions", "plan_outputs", "check_outputs", "output_target", "OneLineUsageError", "OutputNameError",
+           "OUTPUT_PATH", "process_file", "run_batch", "batch_options", "LEDGER_NAME"]
 
 LEDGER_NAME = ".restore-batch.jsonl"     # the default --manifest of a cluster run, in the output folder
 FAILURES = (ImageError, ValueError, OSError, MemoryError, RuntimeError)   # one bad file; the batch goes on
@@ -21,11 +22,15 @@ SEPARATORS = tuple(s for s in {"/", os.sep, os.altsep} if s)
 OUTPUT_PATH = click.Path()   # -o as typed (a str): a Path would drop the trailing separator that marks a folder
 
 
-class OutputNameError(click.UsageError):
-    """A bad -o, shown as one line (``error: -o NAME: why``) instead of the usage block."""
+class OneLineUsageError(click.UsageError):
+    """A usage error shown as one line (``error: why``) instead of the usage block, exit status 2."""
 
     def show(self, file: Any = None) -> None:
         click.echo(f"error: {self.format_message()}", err=True, file=file)
+
+
+class OutputNameError(OneLineUsageError):
+    """A bad -o (``error: -o NAME: why``)."""
 
 
 def output_target(output: Union[str, Path, None], single: bool, exts: Collection[str],
@@ -301,12 +306,16 @@ def run_batch(inputs: list[Path], opts: BatchOptions, fn: Callable[[Any, Callabl
                 tile_bar.total = total
                 tile_bar.n = done
                 tile_bar.refresh()
+                noted_progress(done, total)
 
             try:
                 finished(*work_on(src, dst, fn, read, write, opts.quality, progress))
             finally:
                 tile_bar.close()
     bar.close()
+    obs = watching()
+    if obs is not None:
+        obs.result = res
     return res
 
 

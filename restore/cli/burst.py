@@ -45,6 +45,7 @@ def burst_command(inputs, output, scale, quality, overwrite, quiet, model, tile,
     from tqdm import tqdm
 
     from restore.io import read_image, write_image
+    from restore.observe import noted_progress
     from restore.runtime import set_threads
 
     tile = parse_tile(tile)
@@ -66,6 +67,7 @@ def burst_command(inputs, output, scale, quality, overwrite, quiet, model, tile,
     def progress(done: int, total: int) -> None:
         bar.total, bar.n = total, done
         bar.refresh()
+        noted_progress(done, total)
 
     result = m(frames, tile=tile, progress=progress)
     bar.close()
