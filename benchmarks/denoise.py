@@ -156,8 +156,8 @@ def report(path: Path) -> str:
         "Commands: " + "; ".join(f"`{c}`" for c in commands) + f". {machine_line()}. Model: {', '.join(models)}.", "",
         "Noisy inputs: paper protocol (float, unclipped, seeded per image and σ) for ours and CBM3D; NLM gets them "
         "rounded and clipped to uint8. `ours` (the Gaussian model, `denoise`) is given the true σ, `ours-blind` "
-        "estimates it; `real`/`real-blind`: the camera-noise model (`denoise-real`, what `restore denoise` runs on "
-        "a photo without --sigma) on the same Gaussian noise. PSNR on RGB "
+        "estimates it; `real`/`real-blind`: a camera-noise model (`--model denoise-real`, trained with "
+        "`restore train denoise --camera isp`) on the same Gaussian noise. PSNR on RGB "
         "(0-255), no border crop; s/MP: wall seconds per megapixel; images: the first N of the set (sorted by "
         "name), the same images and noise for every method in a row. CBM3D costs 130-190 s per megapixel on one "
         "core, so it runs on the first few images of each set and ours is measured on those same images as well "

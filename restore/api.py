@@ -165,10 +165,9 @@ def sr(img: Any, scale: Union[float, tuple[float, float]] = 4, model: Optional[s
 def denoise(img: Any, sigma: Optional[float] = None, model: Optional[str] = None, tile: Union[int, str] = "auto",
             precision: str = "auto", strength: float = 1.0) -> Any:
     """Remove noise from ``img`` (any image-like input; returns the same kind). ``sigma`` is the noise
-    standard deviation in 8-bit units (0-75); None estimates it per pixel (blind). The default model is the
-    camera-noise one for photographs (``denoise-real``), or the Gaussian one (``denoise``) when ``sigma`` is
-    given; ``strength`` below 1 keeps some of the noise."""
-    m = load(model or ("denoise" if sigma is not None else "denoise-real"), precision=precision)
+    standard deviation in 8-bit units (0-75); None estimates it per pixel (blind). ``strength`` below 1 keeps
+    that share of the noise (some grain)."""
+    m = load(model or "denoise", precision=precision)
     image, how = to_image(img)
     return from_image(m(image, sigma=sigma, tile=tile, strength=strength), how)
 

@@ -10,29 +10,15 @@ from restore.cli.batch import BatchOptions, batch_options, check_outputs, report
 from restore.cli.common import load_task_model, model_call, model_options, parse_tile
 
 
-NOISE_MODELS = {"real": "denoise-real", "gaussian": "denoise"}
-
-
-def default_model(noise: str, sigma: float | None) -> str:
-    """The model without ``--model``: the camera-noise one for photographs, the Gaussian one for ``--noise
-    gaussian`` (and, with ``--noise auto``, whenever ``--sigma`` is given: a known σ means synthetic noise)."""
-    if noise == "auto":
-        noise = "gaussian" if sigma is not None else "real"
-    return NOISE_MODELS[noise]
-
-
 @cli.command("denoise")
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--noise", type=click.Choice(["auto", "real", "gaussian"]), default="auto", show_default=True,
-              help="real: camera noise of photographs (blind); gaussian: synthetic additive noise (the benchmark "
-                   "model); auto: gaussian when --sigma is given, else real. --model overrides it.")
 @click.option("--sigma", type=click.FloatRange(0, 75), default=None,
               help="Noise standard deviation in 8-bit units (0-75); default: estimated per pixel (blind).")
 @click.option("--strength", type=click.FloatRange(0, 1), default=1.0, show_default=True,
               help="How much of the noise to remove: below 1 keeps some grain (input + strength · change).")
 @model_options
 @batch_options(cluster=True)
-def denoise_command(inputs, noise, sigma, strength, model, tile, threads, precision, output, recursive, suffix, ext,
+def denoise_command(inputs, sigma, strength, model, tile, threads, precision, output, recursive, suffix, ext,
                     skip_existing, overwrite, quality, quiet, workers, scheduler, manifest) -> None:
     """Remove noise from images (files or folders); writes NAME_denoised.png beside each input by default."""
     from restore.runtime import set_threads
@@ -43,7 +29,7 @@ def denoise_command(inputs, noise, sigma, strength, model, tile, threads, precis
                         workers=workers, scheduler=scheduler, manifest=manifest)
     check_outputs(inputs, opts)
     set_threads(threads)
-    m = load_task_model(model, "denoise", precision, default=default_model(noise, sigma))
+    m = load_task_model(model, "denoise", precision)
     call = model_call(m, threads, opts, load={"precision": precision},
                       call={"sigma": sigma, "tile": tile} | ({"strength": strength} if strength != 1 else {}))
     res = run_batch(list(inputs), opts, call)

@@ -70,11 +70,12 @@ class DenoiseRecipe:
     batch: int = opt(16, "Crops per step.")
     patch: int = opt(64, "Crop side (even).")
     max_sigma: float = opt(75.0, "Gaussian σ drawn uniformly from [0, max] (8-bit units).")
-    camera: str = opt("isp", "Camera noise model: isp (unprocess to a raw Bayer mosaic, Poisson-Gaussian and row "
-                             "noise, a random demosaic and ISP: restore.degrade.isp) or simple (Poisson-Gaussian "
-                             "per pixel behind white balance, colour matrix and gamma).", choices=("isp", "simple"))
-    camera_fraction: float = opt(0.5, "Share of samples with camera noise instead of Gaussian noise.")
-    jpeg_fraction: float = opt(0.6, "Share of camera samples then stored as JPEG (isp: quality 70-98, simple: "
+    camera: str = opt("simple", "Camera noise model: isp (unprocess to a raw Bayer mosaic, Poisson-Gaussian and "
+                                "row noise, a random demosaic and ISP: restore.degrade.isp; trains the denoise-real "
+                                "model) or simple (Poisson-Gaussian per pixel behind white balance, colour matrix "
+                                "and gamma).", choices=("isp", "simple"))
+    camera_fraction: float = opt(0.3, "Share of samples with camera noise instead of Gaussian noise.")
+    jpeg_fraction: float = opt(0.5, "Share of camera samples then stored as JPEG (isp: quality 70-98, simple: "
                                     "75-95).")
     blind_fraction: float = opt(0.5, "Share of samples that use the estimated noise level.")
     clip_fraction: float = opt(0.5, "Share of Gaussian samples clipped to [0, 1] (files are; papers' inputs not).")

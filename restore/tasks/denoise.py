@@ -49,7 +49,7 @@ class DenoiseModel(TaskModel):
 
 
 CAMERA_NOISE_LIMITS = (
-    "Camera-noise model (denoise-real, what `restore denoise` runs on photographs): half of its samples went "
+    "Camera-noise model (denoise-real): half of its samples went "
     "through restore.degrade.isp (sRGB unprocessed to a raw Bayer mosaic, Poisson-Gaussian noise on the "
     "log-linear shot/read relation of real sensors, sometimes row noise, OpenCV bilinear or edge-aware demosaic, "
     "white balance, colour matrix, gamma, tone curve, sometimes chroma noise reduction and sharpening, JPEG "
@@ -57,7 +57,7 @@ CAMERA_NOISE_LIMITS = (
     "grain. Not trained on raw files or on real noisy/clean pairs. Small (CPU-trained) model.")
 
 SPEC = register_task(TaskSpec(
-    name="denoise", model=DenoiseModel, default="denoise-real", what="denoising", train="train denoise",
+    name="denoise", model=DenoiseModel, default="denoise", what="denoising", train="train denoise",
     recipe="restore.recipes.denoise:DenoiseRecipe", trainer="restore.recipes.denoise:train_denoise",
     limits="Colour denoiser trained on synthetic noise: Gaussian σ 0-75 and a Poisson-Gaussian camera model behind a "
            "simple ISP (half of those then saved as JPEG), some samples gray. Give --sigma (8-bit units) when the "

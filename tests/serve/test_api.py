@@ -71,11 +71,10 @@ def test_sr_names_the_model_that_ran_and_the_download(client, photo_png):
     assert Image.open(io.BytesIO(r.content)).size == (128, 96)
 
 
-def test_the_default_denoiser_is_the_camera_noise_one(client, photo_png):
-    r = client.post("/api/v1/denoise", files={"image": ("a.png", photo_png)})
-    assert r.status_code == 200 and r.headers["x-restore-model"] == "denoisenet-denoise-real-s"
-    r = client.post("/api/v1/denoise", files={"image": ("a.png", photo_png)}, data={"noise": "gaussian"})
-    assert r.headers["x-restore-model"] == "denoisenet-denoise-s"
+def test_denoise_strength_is_a_form_field(client, photo_png):
+    r = client.post("/api/v1/denoise", files={"image": ("a.png", photo_png)}, data={"strength": "0.5"})
+    assert r.status_code == 200 and r.headers["x-restore-model"] == "denoisenet-denoise-s"
+    assert r.headers["x-restore-command"] == "restore denoise --strength 0.5"
 
 
 def test_the_codec_reports_size_bits_per_pixel_and_psnr(client, photo_png):

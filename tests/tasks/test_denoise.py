@@ -72,9 +72,9 @@ def test_train_denoise_exports_a_loadable_model(tmp_path, monkeypatch, capsys):
     wdir = tmp_path / "weights"
     args = ["train", "denoise", "--minutes", "0.05", "--id", "denoise-test", "--channels", "8", "--blocks", "1",
             "--batch", "4", "--patch", "32", "--data", data, "--weights-dir", wdir, "--ckpt", tmp_path / "r.pt",
-            "--precision", "fp32"]
+            "--precision", "fp32", "--camera", "isp", "--camera-fraction", "0.5"]
     assert main([str(a) for a in args]) == 0, capsys.readouterr().err
-    entry, _ = Manifest(wdir).resolve("denoise-real")       # the default recipe trains the camera-noise model
+    entry, _ = Manifest(wdir).resolve("denoise-real")       # the isp camera noise trains the camera-noise model
     v = entry.training["validation"]
     assert entry.task == "denoise" and {"val_s15", "val_s25", "val_s50", "val_blind_s25", "val_camera"} <= set(v)
     assert v["val_s15"] > v["val_s50"]                  # less noise, higher PSNR, even barely trained
@@ -164,15 +164,6 @@ def test_compile_flag_gives_the_same_output(tmp_path, monkeypatch, capsys, photo
     assert not hasattr(load("denoise", precision="fp32").net.forward, "_torchdynamo_orig_callable")
 
 
-def test_photographs_get_the_camera_noise_model_and_a_known_sigma_the_gaussian_one():
-    from restore.cli.denoise import default_model
-
-    assert default_model("auto", None) == "denoise-real"
-    assert default_model("auto", 25.0) == "denoise"
-    assert default_model("gaussian", None) == "denoise"
-    assert default_model("real", 25.0) == "denoise-real"
-
-
 def test_strength_keeps_that_share_of_the_noise(tmp_path, monkeypatch, capsys, photo_u8):
     from PIL import Image as PILImage
 
@@ -190,7 +181,7 @@ def test_strength_keeps_that_share_of_the_noise(tmp_path, monkeypatch, capsys, p
         m(img, strength=2)
     src = tmp_path / "in.png"
     PILImage.fromarray(photo_u8).save(src)
-    args = ["denoise", "--noise", "gaussian", "--sigma", "30", "--precision", "fp32", "-q", str(src)]
+    args = ["denoise", "--sigma", "30", "--precision", "fp32", "-q", str(src)]
     assert main([*args, "--strength", "0.5", "-o", str(tmp_path / "half.png")]) == 0, capsys.readouterr().err
     want = restore_denoise_half(photo_u8)
     assert np.abs(read_image(tmp_path / "half.png").to_array().astype(int) - want.astype(int)).max() <= 1
@@ -202,15 +193,3 @@ def restore_denoise_half(arr: np.ndarray) -> np.ndarray:
     import restore
 
     return restore.denoise(arr, sigma=30, strength=0.5, precision="fp32")
-
-
-def test_without_the_camera_noise_model_the_cli_names_the_missing_one(tmp_path, monkeypatch, capsys, photo_u8):
-    from PIL import Image as PILImage
-
-    from restore.cli import main
-
-    _register_tiny_denoiser(tmp_path, monkeypatch)           # only the Gaussian alias "denoise"
-    PILImage.fromarray(photo_u8).save(tmp_path / "in.png")
-    assert main(["denoise", str(tmp_path / "in.png")]) == 2
-    err = capsys.readouterr().err
-    assert "no denoising model is installed yet" in err and "Traceback" not in err
