@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> None:
                     secs += time.perf_counter() - t
                     mp += clean.shape[0] * clean.shape[1] / 1e6
                     ps.append(psnr(torch.from_numpy(np.clip(out, 0, 255)), torch.from_numpy(clean)))
-                mine = meth in fns and meth not in ("cbm3d", "nlm")
+                mine = meth not in ("cbm3d", "nlm")
                 if mine:
                     from restore.api import load
 

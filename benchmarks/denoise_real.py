@@ -73,29 +73,6 @@ def ours(model: str) -> Callable[[np.ndarray], np.ndarray]:
     return run
 
 
-def figure() -> str:
-    """Camera noise from our pipeline (a high-ISO phone: shot 0.006, demosaiced, chroma NR off, JPEG q90) on the
-    bundled coffee photo: noisy | NLM | Gaussian model | camera-noise model | original. PolyU's photos may not be
-    redistributed, so the README's picture is of synthetic camera noise."""
-    from dataclasses import replace
-
-    from benchmarks.synthetic import example, figure as save_figure
-    from restore.degrade.isp import apply_isp, sample_isp
-    from restore.degrade.jpeg import JpegParams
-
-    clean = example("coffee.png")
-    p = sample_isp(torch.Generator().manual_seed(7), *clean.shape[-2:], min_shot=0.006, max_shot=0.006,
-                   row_prob=0.0, nr_prob=0.0, sharpen_prob=0.0)
-    noisy = apply_isp(clean, replace(p, demosaic="bilinear", jpeg=JpegParams(90)))
-    u8 = (noisy * 255).round().byte().permute(1, 2, 0).numpy()
-    fns = methods(["nlm", "ours-gaussian", "ours-real"])
-    rows = [[("camera noise (synthetic)", noisy)] + [
-        (label, torch.from_numpy(fns[m](u8) / 255).permute(2, 0, 1).float())
-        for label, m in (("NLM h=5", "nlm"), ("Gaussian model", "ours-gaussian"), ("restore denoise", "ours-real"))]
-        + [("original", clean)]]
-    return save_figure("denoise_real", rows, box=(60, 200, 180))
-
-
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--methods", default="noisy,nlm,cbm3d,ours-gaussian",
@@ -105,11 +82,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--results", default=str(RESULTS))
     ap.add_argument("--no-write", action="store_true", help="do not rewrite the BENCHMARKS.md section")
-    ap.add_argument("--figure", action="store_true", help="only the before/after figure (needs denoise-real)")
     args = ap.parse_args(argv)
-    if args.figure:
-        print(figure())
-        return
     torch.set_num_threads(args.threads)
     from PIL import Image as P
 

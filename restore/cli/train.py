@@ -160,8 +160,7 @@ def train_sr_command(minutes, total_minutes, model_id, init, precision, data, ck
     if real and model_id == "srnet-sr-s":
         model_id = "srnet-sr-real-s"
     dirs, root, prior, net = _start(data, weights_dir, init)
-    extra = {"warm_start": f"{prior.id} ({prior.training.get('steps', 0)} steps)"} \
-        if prior is not None and prior.id != model_id else {}
+    extra = _warm_start_note(prior) if prior is not None and prior.id != model_id else {}
     _fit_and_export(train_sr, recipe, task="sr", model_id=model_id, minutes=minutes, total_minutes=total_minutes,
                     lr=recipe.lr, precision=precision, threads=threads, ckpt=ckpt, dirs=dirs, root=root,
                     prior=prior, net=net, scales=recipe.scales, recipe_extra=extra,
@@ -317,7 +316,12 @@ def _warm_start(root, source_id: str, flag: str, init_net, what: str, build: Cal
         net = build(build_model(entry, root)).train()
     except (ValueError, KeyError, RuntimeError) as exc:
         raise click.UsageError(f"{flag} {source_id}: {str(exc).splitlines()[0][:120]}") from None
-    return net, {"warm_start": f"{what}{entry.id} ({entry.training.get('steps', 0)} steps)"}
+    return net, _warm_start_note(entry, what)
+
+
+def _warm_start_note(entry, what: str = "") -> dict:
+    """The recipe record of a run that started from another model's weights (``what``: which part of them)."""
+    return {"warm_start": f"{what}{entry.id} ({entry.training.get('steps', 0)} steps)"}
 
 
 def _prior_body(prior) -> dict:
@@ -343,8 +347,7 @@ def _train_task(kind: str, fields: dict, *, minutes: float, total_minutes: float
     if prior is not None:
         fields = fields | _prior_body(prior) | {k: prior.kwargs[k] for k in from_prior}
     recipe = recipe_cls(**fields)
-    extra = {"warm_start": f"{prior.id} ({prior.training.get('steps', 0)} steps)"} \
-        if prior is not None and prior.id != model_id else {}
+    extra = _warm_start_note(prior) if prior is not None and prior.id != model_id else {}
     _fit_and_export(train_fn, recipe, task=kind, model_id=model_id, minutes=minutes, total_minutes=total_minutes,
                     lr=recipe.lr, precision=precision, threads=threads, ckpt=ckpt, dirs=dirs, root=root, prior=prior,
                     net=net, scales=scales(recipe), aliases=aliases(recipe), recipe_extra=extra,

@@ -22,7 +22,7 @@ import torch
 
 from restore.degrade.bayer import PATTERNS, mosaic
 from restore.degrade.blur import gaussian_blur
-from restore.degrade.camera import CameraParams, sample_camera
+from restore.degrade.camera import CameraParams, sample_camera, wb_gains
 from restore.degrade.color import linear_to_srgb, srgb_to_linear
 from restore.degrade.compose import Op, coin, uniform
 from restore.degrade.jpeg import JpegParams, apply_jpeg, sample_jpeg
@@ -87,8 +87,7 @@ def inverse_tone_curve(y: torch.Tensor) -> torch.Tensor:
 
 def _gains(p: IspParams, dtype: torch.dtype) -> torch.Tensor:
     """3×1×1: white balance times brightness, what the ISP multiplies camera RGB by."""
-    c = p.camera
-    return torch.tensor([c.red_gain, 1.0, c.blue_gain], dtype=dtype).view(3, 1, 1) * p.brightness
+    return wb_gains(p.camera, dtype) * p.brightness
 
 
 def _ccm(p: IspParams, dtype: torch.dtype) -> torch.Tensor:

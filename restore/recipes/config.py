@@ -61,6 +61,12 @@ class SRAnyRecipe:
                 "hidden": self.hidden}
 
 
+def level_map_net_kwargs(recipe) -> dict:
+    """Build arguments of the networks with a level estimator beside a body (DenoiseNet, DejpegNet, DemosaicNet)."""
+    return {"body": recipe.body, "body_kwargs": {"channels": recipe.channels, "blocks": recipe.blocks},
+            "estimator_channels": recipe.estimator_channels}
+
+
 @dataclass
 class DenoiseRecipe:
     body: str = opt("res", "Backbone body: res, naf or swin.")
@@ -85,8 +91,7 @@ class DenoiseRecipe:
     lr: float = opt(1e-3, "Peak learning rate (AdamW, warm-up then cosine).")
 
     def model_kwargs(self) -> dict:
-        return {"body": self.body, "body_kwargs": {"channels": self.channels, "blocks": self.blocks},
-                "estimator_channels": self.estimator_channels}
+        return level_map_net_kwargs(self)
 
 
 @dataclass
@@ -108,8 +113,7 @@ class DejpegRecipe:
     lr: float = opt(5e-4, "Peak learning rate (AdamW, warm-up then cosine).")
 
     def model_kwargs(self) -> dict:
-        return {"body": self.body, "body_kwargs": {"channels": self.channels, "blocks": self.blocks},
-                "estimator_channels": self.estimator_channels}
+        return level_map_net_kwargs(self)
 
 
 @dataclass
@@ -131,8 +135,7 @@ class DemosaicRecipe:
     lr: float = opt(1e-3, "Peak learning rate (AdamW, warm-up then cosine).")
 
     def model_kwargs(self) -> dict:
-        return {"body": self.body, "body_kwargs": {"channels": self.channels, "blocks": self.blocks},
-                "estimator_channels": self.estimator_channels}
+        return level_map_net_kwargs(self)
 
 
 @dataclass

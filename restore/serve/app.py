@@ -127,8 +127,10 @@ def create_app(settings: Settings, commands: Commands) -> FastAPI:
         and ``dejpeg`` take)."""
         from restore.weights import Manifest
 
+        man = Manifest()
+        defaults = _defaults(man)
         ours = [{"id": e.id, "task": e.task, "aliases": e.aliases, "scales": e.scales, "arch": e.arch,
-                 "default": e.id in _defaults(), "file": False} for e in Manifest().entries]
+                 "default": e.id in defaults, "file": False} for e in man.entries]
         return ours + [{"id": name, "task": "sr" if d["scale"] > 1 else "file", "aliases": [],
                         "scales": [d["scale"]], "arch": d["architecture"], "default": False, "file": True}
                        for name, d in offered.items()]
@@ -298,11 +300,10 @@ def _authorised(request: Request, token: str) -> bool:
     return hmac.compare_digest(given.encode(), token.encode())
 
 
-def _defaults() -> set:
+def _defaults(man) -> set:
+    """The ids the tasks run by default (their default aliases resolved in ``man``)."""
     from restore.tasks.spec import task_specs
-    from restore.weights import Manifest
 
-    man = Manifest()
     out = set()
     for spec in task_specs().values():
         try:

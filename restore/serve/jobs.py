@@ -3,7 +3,6 @@ thread (the models want every core; two jobs at once would only fight for them),
 folder that goes when its result is fetched, when it expires, and when the server stops."""
 from __future__ import annotations
 
-import io
 import queue
 import secrets
 import shutil
@@ -215,12 +214,10 @@ class JobQueue:
             raise RuntimeError("the command wrote no output")
         if len(files) == 1:
             return files[0]
-        buf = io.BytesIO()
-        with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
+        dst = job.folder / "result.zip"
+        with zipfile.ZipFile(dst, "w", zipfile.ZIP_STORED) as z:
             for f in files:
                 z.write(f, output_name(job, f).rsplit("/", 1)[-1])
-        dst = job.folder / "result.zip"
-        dst.write_bytes(buf.getvalue())
         return dst
 
 

@@ -167,6 +167,7 @@ def test_compile_flag_gives_the_same_output(tmp_path, monkeypatch, capsys, photo
 def test_strength_keeps_that_share_of_the_noise(tmp_path, monkeypatch, capsys, photo_u8):
     from PIL import Image as PILImage
 
+    import restore
     from restore.api import load
     from restore.cli import main
     from restore.io import read_image
@@ -183,13 +184,7 @@ def test_strength_keeps_that_share_of_the_noise(tmp_path, monkeypatch, capsys, p
     PILImage.fromarray(photo_u8).save(src)
     args = ["denoise", "--sigma", "30", "--precision", "fp32", "-q", str(src)]
     assert main([*args, "--strength", "0.5", "-o", str(tmp_path / "half.png")]) == 0, capsys.readouterr().err
-    want = restore_denoise_half(photo_u8)
+    want = restore.denoise(photo_u8, sigma=30, strength=0.5, precision="fp32")
     assert np.abs(read_image(tmp_path / "half.png").to_array().astype(int) - want.astype(int)).max() <= 1
     assert main([*args, "--strength", "1.5"]) == 2
     assert "1.5 is not in the range 0<=x<=1" in capsys.readouterr().err
-
-
-def restore_denoise_half(arr: np.ndarray) -> np.ndarray:
-    import restore
-
-    return restore.denoise(arr, sigma=30, strength=0.5, precision="fp32")
