@@ -75,7 +75,7 @@ def ours(model: str) -> Callable[[np.ndarray], np.ndarray]:
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--methods", default="noisy,nlm,cbm3d,ours-gaussian",
+    ap.add_argument("--methods", default="noisy,nlm,cbm3d,ours-gaussian,ours-real",
                     help=f"of {','.join(METHODS)}; ours-real needs a denoise-real model (restore train denoise "
                          f"--camera isp)")
     ap.add_argument("--limit", type=int, default=0, help="only the first N pairs")

@@ -163,11 +163,15 @@ def sr(img: Any, scale: Union[float, tuple[float, float]] = 4, model: Optional[s
 
 
 def denoise(img: Any, sigma: Optional[float] = None, model: Optional[str] = None, tile: Union[int, str] = "auto",
-            precision: str = "auto", strength: float = 1.0) -> Any:
+            precision: str = "auto", strength: float = 1.0, noise: str = "auto") -> Any:
     """Remove noise from ``img`` (any image-like input; returns the same kind). ``sigma`` is the noise
     standard deviation in 8-bit units (0-75); None estimates it per pixel (blind). ``strength`` below 1 keeps
-    that share of the noise (some grain)."""
-    m = load(model or "denoise", precision=precision)
+    that share of the noise (some grain). Without ``model``, ``noise`` picks one: "camera", "gaussian", or
+    "auto" (the camera-noise model when blind, the Gaussian one with ``sigma``;
+    :func:`restore.tasks.denoise.default_denoiser`)."""
+    from restore.tasks.denoise import default_denoiser
+
+    m = load(model or default_denoiser(sigma, noise), precision=precision)
     image, how = to_image(img)
     return from_image(m(image, sigma=sigma, tile=tile, strength=strength), how)
 
@@ -254,16 +258,17 @@ def fuse_burst(frames: list, scale: int = 1, model: Optional[str] = None, tile: 
 
 
 def encode(img: Any, quality: float = 4.0, target_bpp: Optional[float] = None, model: Optional[str] = None,
-           tile: int = 1024, overlap: int = 16, precision: str = "auto") -> bytes:
+           tile: int = 1024, overlap: int = 16, precision: str = "auto", effort: int = 1) -> bytes:
     """Compress an image-like input with the learned codec; returns the ``.rst`` file's bytes.
 
     ``quality`` runs from the model's lowest (0 for the default model) to its highest (8), fractions allowed;
     ``target_bpp`` instead searches the highest quality that fits that many bits per pixel. ``precision``
-    applies to the analysis transform only (the entropy model is always exact fixed point).
+    applies to the float transforms only (the entropy model is always exact fixed point). ``effort`` 2-5
+    searches each tile for cheaper latents (slower; the files decode like any other).
     """
     image, _ = to_image(img)
     codec = load(model or DEFAULT_CODEC, precision=precision)
-    return codec.encode(image, quality=quality, target_bpp=target_bpp, tile=tile, overlap=overlap)
+    return codec.encode(image, quality=quality, target_bpp=target_bpp, tile=tile, overlap=overlap, effort=effort)
 
 
 def decode(data: Union[bytes, str, "os.PathLike"], region: Optional[tuple[int, int, int, int]] = None,

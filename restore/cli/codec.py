@@ -18,6 +18,10 @@ CODEC_EXT = ".rst"
               help="The model's lowest (0 for the default model) to highest (8) quality; fractions allowed.")
 @click.option("--target-bpp", type=float, default=None,
               help="Instead of -q: the highest quality whose file fits this many bits per pixel.")
+@click.option("--effort", type=click.IntRange(1, 5), default=1, show_default=True,
+              help="Encoder effort: 1 codes the analysis transform's guess; 2-5 search each tile for latents that "
+                   "cost fewer bits for the same quality, slower at each level (BENCHMARKS.md has the times). "
+                   "Any decoder reads the files.")
 @click.option("-m", "--model", default="codec", show_default=True, help="Codec model id or alias.")
 @click.option("--tile", type=int, default=1024, show_default=True,
               help="Independent tile size in pixels (multiple of 64); bounds memory, enables --region decode.")
@@ -26,7 +30,7 @@ CODEC_EXT = ".rst"
 @click.option("--threads", type=int, default=0, help="CPU threads (default: all cores).")
 @PRECISION
 @batch_options(image_output=False, quiet_short=False)
-def encode_command(inputs, quality, target_bpp, model, tile, overlap, threads, precision, output, recursive,
+def encode_command(inputs, quality, target_bpp, effort, model, tile, overlap, threads, precision, output, recursive,
                    suffix, skip_existing, overwrite, quiet) -> None:
     """Compress images (files or folders) to .rst files with the learned codec."""
     from restore.runtime import set_threads, small_pages
@@ -46,7 +50,7 @@ def encode_command(inputs, quality, target_bpp, model, tile, overlap, threads, p
         raise click.UsageError(f"{model!r} is not a codec model")
     res = run_batch(list(inputs), opts,
                     lambda img, progress: codec.encode(img, quality=quality, target_bpp=target_bpp, tile=tile,
-                                                       overlap=overlap, progress=progress),
+                                                       overlap=overlap, progress=progress, effort=effort),
                     write=lambda data, dst: atomic_write_bytes(dst, data))
     report(res, quiet)
 

@@ -17,6 +17,7 @@ import torch.nn.functional as F
 
 from restore.codecs.container import MAX_TILE, CodecFormatError, Header, pack, stream, unpack
 from restore.codecs.model import STRIDE, CodecNet
+from restore.codecs.refine import EFFORTS, MAX_EFFORT, refine_latents
 from restore.io import Image
 from restore.runtime import ShapeTrim, resolve_precision, run_at
 from restore.tasks.spec import TaskSpec, register_task
@@ -26,6 +27,7 @@ __all__ = ["LearnedCodec", "SPEC", "DEFAULT_TILE", "DEFAULT_OVERLAP", "f32", "pa
 DEFAULT_TILE = 1024
 DEFAULT_OVERLAP = 16    # pixels each tile codes past its cell; the decoder cross-fades 2×16 px across a seam
 _TARGET_STEPS = 9       # bisection steps of the quality search for --target-bpp
+_TARGET_RETRIES = (0.0, 0.125, 0.25, 0.5)   # quality steps down when a searched file overshoots --target-bpp
 
 
 def f32(x: float) -> float:
@@ -114,9 +116,10 @@ class LearnedCodec:
     # -- encode -----------------------------------------------------------------------------------------------
     def _tiles(self, img: Image, quality: float, tile: int, overlap: int,
                progress: Optional[Callable[[int, int], None]],
-               cache: Optional[dict] = None) -> tuple[Header, list[bytes]]:
+               cache: Optional[dict] = None, effort: int = 1) -> tuple[Header, list[bytes]]:
         """Header and tile streams; ``cache`` (a dict kept across calls) holds each tile's analysis transform,
-        which does not depend on the quality."""
+        which does not depend on the quality. Above effort 1 each tile's latents are searched for
+        (:mod:`restore.codecs.refine`) and ``progress`` counts search steps instead of tiles."""
         # a side that fits in one tile is one cell; otherwise cells are tile - 2·overlap, so each interior
         # tile codes exactly ``tile`` pixels (a multiple of 64: no padding)
         cell_w = tile if img.width <= tile else tile - 2 * overlap
@@ -128,7 +131,17 @@ class LearnedCodec:
         out: dict[int, bytes] = {}
         trim = ShapeTrim()
         order = by_shape(h, range(cols * rows))
-        for k, i in enumerate(order):
+        search = EFFORTS[effort]
+        total = len(order) * (search.steps if search else 1)
+        done = 0
+
+        def tick() -> None:
+            nonlocal done
+            done += 1
+            if progress:
+                progress(done, total)
+
+        for i in order:
             x, y, w, hh = h.coded_box(i)
             t = _pad_to(rgb[None, :, y:y + hh, x:x + w].float(), STRIDE)
             trim(_padded(h, i))
@@ -137,19 +150,26 @@ class LearnedCodec:
                 feats = self.analyse(t)
                 if cache is not None:
                     cache[i] = feats
-            out[i] = self.net.compress(t, quality, feats)
-            if progress:
-                progress(k + 1, len(order))
+            if search is None:
+                out[i] = self.net.compress(t, quality, feats)
+                tick()
+            else:
+                latents = refine_latents(self.net, t, feats, quality, search, (hh, w), self.precision,
+                                         seed=i, step_done=tick)
+                out[i] = self.net.compress(t, quality, latents=latents)
         return h, [out[i] for i in range(cols * rows)]
 
     def encode(self, img: Image, quality: float = 4.0, target_bpp: Optional[float] = None,
                tile: int = DEFAULT_TILE, overlap: int = DEFAULT_OVERLAP,
-               progress: Optional[Callable[[int, int], None]] = None) -> bytes:
+               progress: Optional[Callable[[int, int], None]] = None, effort: int = 1) -> bytes:
         """Compress ``img`` at ``quality`` (see :attr:`qualities`) or, with ``target_bpp``, at the highest quality whose
         whole file (headers and metadata included) fits in ``target_bpp`` bits per pixel.
 
         Images larger than ``tile`` are cut into independent tiles that each code ``overlap`` extra pixels
-        on every side; the decoder cross-fades the overlaps, so tile boundaries leave no seam.
+        on every side; the decoder cross-fades the overlaps, so tile boundaries leave no seam. ``effort`` 1 codes
+        the analysis transform's latents; 2 to :data:`MAX_EFFORT` search for better ones, slower at each level
+        (with ``target_bpp``: the quality is found at effort 1, then the search runs at it and the size is
+        checked again, stepping the quality down if the search's file no longer fits).
         """
         if tile <= 0 or tile % STRIDE or tile > MAX_TILE:
             raise ValueError(f"tile must be a multiple of {STRIDE} from {STRIDE} to {MAX_TILE}, not {tile}")
@@ -157,30 +177,47 @@ class LearnedCodec:
             raise ValueError(f"overlap must be between 0 and {min(255, tile // 4)} pixels, not {overlap}")
         if img.channels not in (1, 3):
             raise ValueError(f"cannot code an image with {img.channels} channels")
+        if effort not in EFFORTS:
+            raise ValueError(f"effort must be from 1 to {MAX_EFFORT}, not {effort}")
         extras = (img.icc or b"", img.exif or b"",
                   _alpha_bytes(img.alpha, img.bit_depth) if img.alpha is not None else b"")
 
-        cache: Optional[dict] = None if target_bpp is None else {}
+        cache: Optional[dict] = None if target_bpp is None and effort == 1 else {}
 
-        def run(q: float) -> bytes:
-            h, tiles = self._tiles(img, q, tile, overlap, progress, cache)
+        def run(q: float, level: int = 1) -> bytes:
+            h, tiles = self._tiles(img, q, tile, overlap, progress, cache, level)
             return pack(h, *extras, tiles)
 
         if target_bpp is None:
             q, (low, high) = f32(float(quality)), self.qualities
             if not low <= q <= high:
                 raise ValueError(f"quality must be between {low} and {high}, not {quality}")
-            return run(q)
+            return run(q, effort)
         if target_bpp <= 0:
             raise ValueError("target bpp must be positive")
         budget = target_bpp * img.width * img.height / 8
+        q, best = self._search(run, budget)
+        if effort == 1 or len(best) > budget:
+            return best
+        low = self.qualities[0]
+        for step in _TARGET_RETRIES:
+            if q - step < low:
+                break
+            data = run(f32(q - step), effort)
+            if len(data) <= budget:
+                return data
+        return best
+
+    def _search(self, run: Callable[[float], bytes], budget: float) -> tuple[float, bytes]:
+        """(quality, file) of the highest quality whose file fits ``budget`` bytes, by bisection; the lowest
+        quality's file when even that does not fit."""
         lo, hi = (float(q) for q in self.qualities)
         best = run(hi)
         if len(best) <= budget:
-            return best
+            return hi, best
         best = run(lo)
         if len(best) > budget:
-            return best                 # the lowest rate is still above target: the smallest file we can make
+            return lo, best             # the lowest rate is still above target: the smallest file we can make
         for _ in range(_TARGET_STEPS):
             mid = f32((lo + hi) / 2)
             data = run(mid)
@@ -188,7 +225,7 @@ class LearnedCodec:
                 lo, best = mid, data
             else:
                 hi = mid
-        return best
+        return lo, best
 
     # -- decode -----------------------------------------------------------------------------------------------
     def check(self, h: Header) -> None:

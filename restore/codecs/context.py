@@ -7,6 +7,8 @@ During training the same networks run in float; for coding they run in exact fix
 """
 from __future__ import annotations
 
+from typing import Callable, Optional
+
 import torch
 import torch.nn as nn
 
@@ -48,22 +50,33 @@ class SliceContext(nn.Module):
         return list(torch.split(y, self.slices, dim=1))
 
     # -- training ---------------------------------------------------------------------------------------------
-    def forward(self, y: torch.Tensor, hyper: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(``y_hat`` with straight-through rounding, likelihoods of ``y`` under additive-noise training)."""
+    def forward(self, y: torch.Tensor, hyper: torch.Tensor,
+                quantise: Optional[Callable[[torch.Tensor], torch.Tensor]] = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """(``y_hat``, likelihoods of ``y``). By default ``y_hat`` is rounded straight-through and the
+        likelihoods are those of ``y`` plus uniform noise in training mode, of the rounded ``y`` otherwise.
+        ``quantise`` (a function of the residual ``y − mean``, such as the encoder's annealed soft rounding)
+        replaces both: ``y_hat = mean + quantise(y − mean)`` and the likelihoods are those of ``y_hat``."""
         anchors = anchor_mask(*y.shape[-2:]).to(y.device)
+        q = ste_round if quantise is None else quantise
         done: list[torch.Tensor] = []
         liks = []
         for i, ys in enumerate(self._split(y)):
             zeros = torch.zeros(ys.shape[0], 2 * ys.shape[1], *ys.shape[-2:], device=y.device, dtype=y.dtype)
             mean_a, scale_a = self.params[i](torch.cat([hyper, *done, zeros], 1)).chunk(2, 1)
-            yh_a = ste_round(ys - mean_a) + mean_a
+            yh_a = q(ys - mean_a) + mean_a
             ctx = self.ctx[i](torch.where(anchors, yh_a, torch.zeros_like(yh_a)))
             mean_n, scale_n = self.params[i](torch.cat([hyper, *done, ctx], 1)).chunk(2, 1)
             mean = torch.where(anchors, mean_a, mean_n)
             scale = torch.where(anchors, scale_a, scale_n)
-            noisy = ys + torch.empty_like(ys).uniform_(-0.5, 0.5) if self.training else torch.round(ys - mean) + mean
-            liks.append(self.gaussian.likelihood(noisy, scale, mean))
-            done.append(ste_round(ys - mean) + mean)
+            yh = torch.where(anchors, yh_a, q(ys - mean_n) + mean_n)
+            if quantise is not None:
+                coded = yh
+            elif self.training:
+                coded = ys + torch.empty_like(ys).uniform_(-0.5, 0.5)
+            else:
+                coded = torch.round(ys - mean) + mean
+            liks.append(self.gaussian.likelihood(coded, scale, mean))
+            done.append(yh)
         return torch.cat(done, 1), torch.cat(liks, 1)
 
     # -- coding -----------------------------------------------------------------------------------------------

@@ -213,6 +213,20 @@ class FactorizedPrior(nn.Module):
         with torch.autocast("cpu", enabled=False):
             return self.bottleneck(z.float())
 
+    def likelihood(self, z_hat: torch.Tensor) -> torch.Tensor:
+        """Likelihoods of given (already quantised or relaxed) values of ``z``, B×C×H×W, in float32."""
+        with torch.autocast("cpu", enabled=False):
+            b = self.bottleneck
+            c = z_hat.shape[1]
+            values = z_hat.float().transpose(0, 1).reshape(c, 1, -1)
+            lik = b.likelihood_lower_bound(b._likelihood(values)[0])
+            return lik.reshape(c, z_hat.shape[0], *z_hat.shape[2:]).transpose(0, 1)
+
+    @property
+    def coded_medians(self) -> torch.Tensor:
+        """1×C×1×1: the medians the coder rounds ``z`` around (fixed point, so the same on every machine)."""
+        return (self.medians * 2.0 ** -FRAC).float().view(1, -1, 1, 1)
+
     @torch.no_grad()
     def bake(self) -> None:
         """Solve the quantiles, compute the integer CDFs and the fixed-point medians."""

@@ -47,9 +47,10 @@ class Hyperprior(nn.Module):
             self.freeze()
         return self._fixed
 
-    def encode(self, y: torch.Tensor, writer: RansWriter) -> torch.Tensor:
-        """Code ``z``; returns the hyper features in fixed point, exactly as the decoder will see them."""
-        z = self.h_a(y.float())
+    def encode(self, y: torch.Tensor, writer: RansWriter, z: torch.Tensor | None = None) -> torch.Tensor:
+        """Code ``z`` (by default ``h_a(y)``); returns the hyper features in fixed point, exactly as the decoder
+        will see them."""
+        z = self.h_a(y.float()) if z is None else z
         return self._hs()(self.prior.encode(z, writer))
 
     def decode(self, z_shape: tuple[int, int, int, int], reader: RansReader) -> torch.Tensor:

@@ -20,11 +20,20 @@ from restore.codecs.hyperprior import Hyperprior
 from restore.codecs.transforms import analysis_synthesis
 from restore.registry import Descriptor, register_arch
 
-__all__ = ["CodecNet", "LAMBDAS", "STRIDE"]
+__all__ = ["CodecNet", "LAMBDAS", "STRIDE", "rd_terms"]
 
 # MSE rate-distortion weights per quality level (loss = λ·255²·MSE + bpp); CompressAI's ladder
 LAMBDAS = (0.0018, 0.0035, 0.0067, 0.0130, 0.0250, 0.0483, 0.0932, 0.1800)
 STRIDE = 64          # tile sides are padded to a multiple of this (y: /16, z: /64)
+
+
+def rd_terms(out: dict, x: torch.Tensor, lambdas: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Per sample: (λ·255²·MSE + bpp, bpp, MSE) with per-sample λ."""
+    pixels = x.shape[-2] * x.shape[-1]
+    bits = sum(torch.log(lik.float()).flatten(1).sum(1) for lik in out["likelihoods"].values()) / -math.log(2)
+    bpp = bits / pixels
+    mse = (out["x_hat"].float() - x).pow(2).flatten(1).mean(1)
+    return lambdas * 255 ** 2 * mse + bpp, bpp, mse
 
 
 @register_arch("codec")
@@ -111,17 +120,24 @@ class CodecNet(nn.Module):
 
     @torch.no_grad()
     def encode_latents(self, x: torch.Tensor, quality: float, features: Optional[torch.Tensor] = None,
-                       writer: Optional[RansWriter] = None) -> tuple[bytes, torch.Tensor]:
+                       writer: Optional[RansWriter] = None,
+                       latents: Optional[tuple[torch.Tensor, torch.Tensor]] = None) -> tuple[bytes, torch.Tensor]:
         """One 1×3×H×W tile in [0, 1] → (rANS stream: z, then y slice by slice; the decoder's ``y_hat``).
 
         ``features``: :meth:`analyse` of ``x`` if already computed (a rate search codes one tile many times).
         ``writer``: where the symbols go (default: a new rANS stream).
+        ``latents``: the gained ``y`` and the ``z`` to code instead of the transforms' (an encoder-side search's,
+        :mod:`restore.codecs.refine`); the stream is the same format either way.
         """
         (yh, yw), _ = self.latent_shapes(*x.shape[-2:])
-        gain, _ = self.gains(quality)
-        y = (self.analyse(x) if features is None else features) * gain
         writer = RansWriter() if writer is None else writer
-        hyper = self.hyper.encode(y, writer)
+        if latents is None:
+            gain, _ = self.gains(quality)
+            y = (self.analyse(x) if features is None else features) * gain
+            hyper = self.hyper.encode(y, writer)
+        else:
+            y, z = latents
+            hyper = self.hyper.encode(y, writer, z=z)
         y_hat = self.context.code(hyper, (1, self.context.channels, yh, yw), y=y, writer=writer)
         return writer.finish(), y_hat
 
@@ -134,9 +150,11 @@ class CodecNet(nn.Module):
         hyper = self.hyper.decode((1, zc, zh, zw), reader)
         return self.context.code(hyper, (1, self.context.channels, yh, yw), reader=reader)
 
-    def compress(self, x: torch.Tensor, quality: float, features: Optional[torch.Tensor] = None) -> bytes:
-        """One 1×3×H×W tile in [0, 1] → one rANS stream (``features``: its :meth:`analyse`, if known)."""
-        return self.encode_latents(x, quality, features)[0]
+    def compress(self, x: torch.Tensor, quality: float, features: Optional[torch.Tensor] = None,
+                 latents: Optional[tuple[torch.Tensor, torch.Tensor]] = None) -> bytes:
+        """One 1×3×H×W tile in [0, 1] → one rANS stream (``features``: its :meth:`analyse`, if known;
+        ``latents``: the (y, z) to code instead, see :meth:`encode_latents`)."""
+        return self.encode_latents(x, quality, features, latents=latents)[0]
 
     @torch.no_grad()
     def synthesise(self, y_hat: torch.Tensor, quality: float) -> torch.Tensor:

@@ -28,7 +28,7 @@ from restore.degrade.compose import Op, coin, uniform
 from restore.degrade.jpeg import JpegParams, apply_jpeg, sample_jpeg
 
 __all__ = ["DEMOSAICS", "IspParams", "sample_isp", "tone_curve", "inverse_tone_curve", "unprocess", "raw_noise",
-           "demosaic_classical", "process", "apply_isp", "noiseless", "CameraPipeline"]
+           "demosaic_classical", "process", "apply_isp", "noiseless", "clean_render", "CameraPipeline"]
 
 DEMOSAICS = ("bilinear", "edge-aware")
 # OpenCV names a Bayer layout by the second row, so RGGB is its "BG"
@@ -175,10 +175,29 @@ class CameraPipeline(Op):
                           jpeg_prob=self.jpeg_prob, nr_prob=self.nr_prob, sharpen_prob=self.sharpen_prob)
 
     def apply(self, x, params: IspParams):
-        out = apply_isp(x.expand(3, *x.shape[-2:]), params)
-        return out.mean(0, keepdim=True) if x.shape[0] == 1 else out
+        return _like(x, apply_isp(x.expand(3, *x.shape[-2:]), params))
+
+    def reference(self, x: torch.Tensor, params: IspParams) -> torch.Tensor:
+        """The target a denoiser should learn for this sample: :func:`clean_render` of ``x``."""
+        return _like(x, clean_render(x.expand(3, *x.shape[-2:]), params))
+
+
+def _like(x: torch.Tensor, rgb: torch.Tensor) -> torch.Tensor:
+    """Back to one plane when the input was one (gray crops go through the camera as three equal channels)."""
+    return rgb.mean(0, keepdim=True) if x.shape[0] == 1 else rgb
 
 
 def noiseless(p: IspParams) -> IspParams:
     """The same camera and ISP without sensor noise (the reference a camera would make of a static scene)."""
     return replace(p, noise=None, row_sd=0.0)
+
+
+def clean_render(rgb: torch.Tensor, p: IspParams) -> torch.Tensor:
+    """What the same camera and ISP make of the scene without sensor noise and without JPEG, in 8 bits.
+
+    This is what a real noisy/clean pair's clean image is (PolyU and SIDD average hundreds of frames of one
+    camera, so demosaicking, tone, chroma smoothing and sharpening are in it and the noise is not); training on
+    the crop before the ISP instead teaches a denoiser to undo the camera's rendering too.
+    """
+    out = process(unprocess(rgb, p), noiseless(p))
+    return (out * 255).round() / 255

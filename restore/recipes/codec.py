@@ -1,7 +1,6 @@
 """Training recipe for the variable-rate codec: random crops, per-sample quality levels, RD loss."""
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,7 +9,7 @@ import torch
 import torch.nn as nn
 
 from restore.codecs.entropy import SymbolCounter
-from restore.codecs.model import LAMBDAS, CodecNet
+from restore.codecs.model import LAMBDAS, CodecNet, rd_terms
 from restore.recipes.data import centre_crop, find_images, load_crop_data, load_rgb_u8, split_train_val
 from restore.recipes.loop import TrainConfig, Trainer
 from restore.recipes.patches import RandomCrops
@@ -43,15 +42,6 @@ class CodecRecipe:
                 "slices": tuple(self.slices), "hyper_channels": self.hyper_channels, "z_channels": self.z_channels,
                 "lambdas": tuple(self.lambdas), "res_blocks": self.res_blocks,
                 "fine_blocks": self.fine_blocks, "first_quality": self.first_quality}
-
-
-def rd_terms(out: dict, x: torch.Tensor, lambdas: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Per sample: (λ·255²·MSE + bpp, bpp, MSE) with per-sample λ."""
-    pixels = x.shape[-2] * x.shape[-1]
-    bits = sum(torch.log(lik.float()).flatten(1).sum(1) for lik in out["likelihoods"].values()) / -math.log(2)
-    bpp = bits / pixels
-    mse = (out["x_hat"].float() - x).pow(2).flatten(1).mean(1)
-    return lambdas * 255 ** 2 * mse + bpp, bpp, mse
 
 
 def rd_loss(out: dict, x: torch.Tensor, lambdas: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

@@ -17,8 +17,8 @@ from restore.archs.denoisenet import DenoiseNet
 from restore.recipes.loop import TrainConfig, Trainer, fit_on_crops
 from restore.recipes.config import DenoiseRecipe
 
-__all__ = ["DenoiseRecipe", "camera_pipeline", "noise_pipeline", "gray_pipeline", "add_training_noise",
-           "validate_denoise", "train_denoise"]
+__all__ = ["DenoiseRecipe", "camera_pipeline", "noise_pipeline", "gray_pipeline", "training_target",
+           "add_training_noise", "validate_denoise", "train_denoise"]
 
 
 def local_level(noisy: torch.Tensor, clean: torch.Tensor, radius: int = 3) -> torch.Tensor:
@@ -48,13 +48,19 @@ def gray_pipeline(recipe: DenoiseRecipe) -> OneOf:
     return maybe(Gray(), recipe.gray_fraction)
 
 
+def training_target(pipeline: Op, x: torch.Tensor, params) -> torch.Tensor:
+    """The clean image a sample is restored to: the crop itself, but for a sample of the ISP camera the camera's
+    own noiseless rendering (:meth:`CameraPipeline.reference`), as in real pairs."""
+    return next((op.reference(x, p) for op, p in pipeline.ran(params) if isinstance(op, CameraPipeline)), x)
+
+
 def add_training_noise(clean: torch.Tensor, recipe: DenoiseRecipe,
                        gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
     """(noisy batch, true noise-level map N×1×H×W in 8-bit units) for a clean N×3×H×W batch in [0, 1].
 
     Each crop runs :func:`gray_pipeline` then :func:`noise_pipeline`. The level map of a Gaussian sample is its
-    σ; of a camera sample, the local RMS of what was added. Gray samples are made gray in place (``clean`` too,
-    so the target matches).
+    σ; of a camera sample, the local RMS of what was added. ``clean`` is replaced in place by each sample's
+    :func:`training_target` (gray for gray samples, the camera's rendering for ISP samples).
     """
     gray, noise = gray_pipeline(recipe), noise_pipeline(recipe)
     noisy = torch.empty_like(clean)
@@ -62,7 +68,7 @@ def add_training_noise(clean: torch.Tensor, recipe: DenoiseRecipe,
     for i in range(clean.shape[0]):
         x = gray(clean[i], gen)
         y, params = noise.run(x, gen)
-        clean[i] = x.expand_as(clean[i])
+        clean[i] = training_target(noise, x, params).expand_as(clean[i])
         noisy[i] = y.expand_as(clean[i])
         g = noise.find(params, GaussianNoise)
         level[i] = g.sigma * 255 if g is not None else local_level(noisy[i:i + 1], clean[i:i + 1])[0]
@@ -90,7 +96,10 @@ def validate_denoise(model: DenoiseNet, crops: list[torch.Tensor], recipe: Denoi
             res[f"val_blind_s{s}"] = sum(blind) / len(blind)
     gen = torch.Generator().manual_seed(0)
     camera = camera_pipeline(recipe)
-    scores = [psnr(model(camera(x, gen)[None])[0][0].clamp(0, 1) * 255, x * 255) for x in crops]
+    scores = []
+    for x in crops:
+        y, params = camera.run(x, gen)
+        scores.append(psnr(model(y[None])[0][0].clamp(0, 1) * 255, training_target(camera, x, params) * 255))
     res["val_camera"] = sum(scores) / len(scores)
     return res
 

@@ -6,12 +6,14 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 import torch
 import torch.nn.functional as F
 
 from restore.api import load
 from restore.codecs.container import stream, unpack
 from restore.codecs.model import STRIDE
+from restore.codecs.refine import MAX_EFFORT
 from restore.io import Image
 
 # decodes every tile's latents and the image in a fresh process, with its own thread count and with
@@ -34,7 +36,10 @@ np.save(sys.argv[4], codec.decode(data).to_array())
 """
 
 
-def test_decode_in_another_process_with_other_threads_is_bit_exact(tiny_codec, codec_dir, tmp_path):
+@pytest.mark.parametrize("effort", [1, MAX_EFFORT])
+def test_decode_in_another_process_with_other_threads_is_bit_exact(tiny_codec, codec_dir, tmp_path, effort):
+    """Also for the highest encoder effort, whose latents come from a float search: once coded, its symbols
+    decode exactly like any others."""
     from tinycodec import EXAMPLES
     from PIL import Image as P
 
@@ -43,7 +48,7 @@ def test_decode_in_another_process_with_other_threads_is_bit_exact(tiny_codec, c
     before = torch.get_num_threads()
     torch.set_num_threads(2)
     try:
-        data = tiny_codec.encode(img, quality=2.5, tile=64, overlap=0)
+        data = tiny_codec.encode(img, quality=2.5, tile=64, overlap=0, effort=effort)
         h, streams = unpack(data)
         assert h.grid == (2, 2)
         enc_latents = []
@@ -51,8 +56,11 @@ def test_decode_in_another_process_with_other_threads_is_bit_exact(tiny_codec, c
             x, y, w, hh = h.coded_box(i)
             tile = img.pixels[None, :, y:y + hh, x:x + w]
             tile = F.pad(tile, (0, -w % STRIDE, 0, -hh % STRIDE), mode="replicate")
-            payload, y_hat = tiny_codec.net.encode_latents(tile, h.quality, tiny_codec.analyse(tile))
-            assert payload == stream(h, streams, 3 + i, "tile")          # encoding is deterministic too
+            if effort == 1:
+                payload, y_hat = tiny_codec.net.encode_latents(tile, h.quality, tiny_codec.analyse(tile))
+                assert payload == stream(h, streams, 3 + i, "tile")          # encoding is deterministic too
+            else:
+                y_hat = tiny_codec.tile_latents(h, i, stream(h, streams, 3 + i, "tile"))
             enc_latents.append(y_hat)
         here = load("codec", precision="fp32").decode(data).to_array()
         fast = tiny_codec.decode(data).to_array()                       # the default (bf16 synthesis here)

@@ -9,8 +9,9 @@ import torch
 
 from restore.degrade.bayer import PATTERNS, mosaic
 from restore.degrade.camera import sample_camera
-from restore.degrade.isp import (DEMOSAICS, CameraPipeline, apply_isp, demosaic_classical, inverse_tone_curve,
-                                 noiseless, process, raw_noise, sample_isp, tone_curve, unprocess)
+from restore.degrade.isp import (DEMOSAICS, CameraPipeline, apply_isp, clean_render, demosaic_classical,
+                                 inverse_tone_curve, noiseless, process, raw_noise, sample_isp, tone_curve,
+                                 unprocess)
 from restore.degrade.noise import CameraNoise
 
 from .contract import check_op, params_over_seeds
@@ -107,8 +108,24 @@ def test_row_noise_makes_bands():
 
 
 def test_a_gray_crop_stays_one_plane():
-    y = CameraPipeline()(torch.full((1, 16, 16), 0.5), torch.Generator().manual_seed(0))
-    assert y.shape == (1, 16, 16)
+    op, x = CameraPipeline(), torch.full((1, 16, 16), 0.5)
+    y, p = op.run(x, torch.Generator().manual_seed(0))
+    assert y.shape == op.reference(x, p).shape == (1, 16, 16)
+
+
+def test_the_reference_is_the_cameras_rendering_without_noise_or_jpeg():
+    """Real pairs' clean image is the mean of many frames of the same camera: sharpened, chroma-smoothed and
+    demosaicked like the noisy one, but without its noise and JPEG."""
+    x = photo(48, 48, seed=5)
+    p = replace(sample_isp(torch.Generator().manual_seed(6), 48, 48, min_shot=0.005, max_shot=0.005, jpeg_prob=1.0),
+                sharpen=0.8, chroma_nr=1.0)
+    ref = CameraPipeline().reference(x, p)
+    assert torch.equal(ref, clean_render(x, p))
+    assert torch.equal(ref, apply_isp(x, replace(noiseless(p), jpeg=None)))
+    assert torch.equal(ref * 255, (ref * 255).round())                           # 8-bit levels, as files are
+    assert float((ref - process(unprocess(x, p), replace(noiseless(p), sharpen=0.0))).abs().max()) > 0.02
+    noisy = apply_isp(x, p)
+    assert float((noisy - ref).pow(2).mean()) < float((noisy - x).pow(2).mean())   # closer than the crop is
 
 
 def test_the_raw_stage_serves_a_burst():

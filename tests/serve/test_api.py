@@ -73,8 +73,11 @@ def test_sr_names_the_model_that_ran_and_the_download(client, photo_png):
 
 def test_denoise_strength_is_a_form_field(client, photo_png):
     r = client.post("/api/v1/denoise", files={"image": ("a.png", photo_png)}, data={"strength": "0.5"})
-    assert r.status_code == 200 and r.headers["x-restore-model"] == "denoisenet-denoise-s"
+    assert r.status_code == 200 and r.headers["x-restore-model"] == "denoisenet-denoise-real-s"   # blind: camera
     assert r.headers["x-restore-command"] == "restore denoise --strength 0.5"
+    r = client.post("/api/v1/denoise", files={"image": ("a.png", photo_png)}, data={"noise": "gaussian"})
+    assert r.status_code == 200 and r.headers["x-restore-model"] == "denoisenet-denoise-s"
+    assert r.headers["x-restore-command"] == "restore denoise --noise gaussian"
 
 
 def test_the_codec_reports_size_bits_per_pixel_and_psnr(client, photo_png):

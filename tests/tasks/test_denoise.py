@@ -102,6 +102,66 @@ def test_training_noise_is_seeded_and_its_level_map_is_right():
             assert measured == pytest.approx(float(la[i].mean()), rel=0.1, abs=0.5)
 
 
+def test_isp_samples_are_trained_towards_the_cameras_own_rendering():
+    """With ``camera="isp"`` the target of a camera sample is the same ISP's noiseless output, not the crop, and
+    the level map measures the noise against that target."""
+    from restore.degrade.isp import clean_render
+    from restore.recipes.denoise import DenoiseRecipe, add_training_noise, gray_pipeline, noise_pipeline
+
+    crops = torch.rand(4, 3, 24, 24, generator=torch.Generator().manual_seed(0))
+    recipe = DenoiseRecipe(camera="isp", camera_fraction=1.0, gray_fraction=0.0)
+    target = crops.clone()
+    noisy, level = add_training_noise(target, recipe, torch.Generator().manual_seed(3))
+    gen = torch.Generator().manual_seed(3)                  # replay the same draws
+    gray, noise = gray_pipeline(recipe), noise_pipeline(recipe)
+    for i in range(4):
+        y, p = noise.run(gray(crops[i], gen), gen)
+        isp = next(q for _, q in noise.ran(p) if hasattr(q, "demosaic"))
+        assert torch.equal(y, noisy[i]) and torch.equal(target[i], clean_render(crops[i], isp))
+        assert not torch.equal(target[i], crops[i])
+        rms = float((noisy[i] - target[i]).pow(2).mean(0).sqrt().mean()) * 255
+        assert float(level[i].mean()) == pytest.approx(rms, rel=0.35)
+
+
+def test_blind_denoising_runs_the_camera_model_and_a_given_sigma_the_gaussian_one(tmp_path, monkeypatch, photo_u8,
+                                                                                capsys):
+    """Photos carry camera noise, so blind ``restore denoise`` runs ``denoise-real``; ``--sigma`` (a known,
+    Gaussian-like level) the Gaussian ``denoise``; without a camera model installed, blind falls back to it."""
+    from PIL import Image as PILImage
+
+    import restore
+    from restore.cli import main
+    from restore.io import read_image
+    from restore.tasks.denoise import default_denoiser
+
+    from helpers import install_model
+
+    _register_tiny_denoiser(tmp_path, monkeypatch)
+    assert default_denoiser(None) == default_denoiser(15.0) == "denoise"
+    gaussian_blind = restore.denoise(photo_u8)
+    install_model(tmp_path, _net(seed=1), "denoisenet-real-test", "denoise", ["denoise-real"])
+    assert (default_denoiser(None), default_denoiser(15.0)) == ("denoise-real", "denoise")
+    src = tmp_path / "in.png"
+    PILImage.fromarray(photo_u8).save(src)
+    assert main(["denoise", "-q", str(src), "-o", str(tmp_path / "blind.png")]) == 0, capsys.readouterr().err
+    assert main(["denoise", "-q", "--sigma", "15", str(src), "-o", str(tmp_path / "s15.png")]) == 0
+    blind = read_image(tmp_path / "blind.png").to_array()
+    assert np.array_equal(blind, restore.denoise(photo_u8, model="denoise-real"))
+    assert np.array_equal(restore.denoise(photo_u8), blind)
+    assert not np.array_equal(blind, gaussian_blind)
+    s15 = read_image(tmp_path / "s15.png").to_array()
+    assert np.array_equal(s15, restore.denoise(photo_u8, sigma=15, model="denoise"))
+    assert not np.array_equal(s15, restore.denoise(photo_u8, sigma=15, model="denoise-real"))
+    # --noise names the kind outright, blind or not
+    assert main(["denoise", "-q", "--noise", "gaussian", str(src), "-o", str(tmp_path / "g.png")]) == 0
+    assert np.array_equal(read_image(tmp_path / "g.png").to_array(), gaussian_blind)
+    assert main(["denoise", "-q", "--noise", "camera", "--sigma", "15", str(src), "-o", str(tmp_path / "c.png")]) == 0
+    assert np.array_equal(read_image(tmp_path / "c.png").to_array(),
+                          restore.denoise(photo_u8, sigma=15, noise="camera"))
+    with pytest.raises(ValueError, match="noise must be one of auto, camera, gaussian, not 'raw'"):
+        restore.denoise(photo_u8, noise="raw")
+
+
 def test_cli_and_api_with_a_registered_model(tmp_path, monkeypatch, capsys, photo_u8):
     from PIL import Image as PILImage
 
