@@ -98,7 +98,7 @@ def tune(args) -> None:
     from PIL import Image as P
 
     from restore.api import load
-    from restore.codecs.refine import Effort, _quantiser, lambda_at, rd_objective
+    from restore.codecs.refine import Effort, lambda_at, rd_objective, refine_latents
     from restore.recipes.data import find_images
     from restore.runtime import autocast
 
@@ -123,26 +123,21 @@ def tune(args) -> None:
 
     (b1, p1), (b2, p2) = hard(*start(q - 0.5)), hard(*start(q + 0.5))
     slope = (p2 - p1) / math.log2(b2 / b1)
-    effort = Effort(steps=args.steps, lr=args.lr, rounding=args.rounding, lam_scale=args.lam_scale)
+    effort = Effort(steps=args.steps, lr=args.lr, rounding=args.rounding, lam_scale=args.lam_scale, guard=False)
     y0, z0, inv = start(q)
     b0, p0 = hard(y0, z0, inv)
-    y, z = y0.clone().requires_grad_(True), z0.clone().requires_grad_(True)
-    opt = torch.optim.Adam([y, z], lr=effort.lr)
-    gen = torch.Generator().manual_seed(0)
     print(f"{photo.name} q{q:g}: {b0:.4f} bpp {p0:.2f} dB at effort 1; {slope:.2f} dB per doubling of the rate")
     t0 = time.perf_counter()
-    for step in range(effort.steps):
-        with autocast(codec.precision):
-            loss, _, _ = rd_objective(net, x, y, z, inv, lam * effort.lam_scale, _quantiser(effort, step, gen),
-                                      (512, 512))
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        if step + 1 in (2, 5, 10, 20, 40, 80, 100, 160, 200) or step + 1 == effort.steps:
-            b, p = hard(y, z, inv)
+
+    def report_step(step: int, y: torch.Tensor, z: torch.Tensor) -> None:
+        if step in (2, 5, 10, 20, 40, 80, 100, 160, 200) or step == effort.steps:
+            b, p = hard(y.detach(), z.detach(), inv)
             saved = (b / b0) * 2 ** ((p0 - p) / slope) - 1
-            print(f"step {step + 1:4d}: {b:.4f} bpp {p:.2f} dB  rate at equal PSNR {100 * saved:+.1f} %  "
-                  f"({(time.perf_counter() - t0) / (step + 1):.2f} s/step)", flush=True)
+            print(f"step {step:4d}: {b:.4f} bpp {p:.2f} dB  rate at equal PSNR {100 * saved:+.1f} %  "
+                  f"({(time.perf_counter() - t0) / step:.2f} s/step)", flush=True)
+
+    refine_latents(net, x, feats, q, effort, (512, 512), codec.precision,
+                   step_done=report_step)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -135,7 +135,7 @@ class LearnedCodec:
         total = len(order) * (search.steps if search else 1)
         done = 0
 
-        def tick() -> None:
+        def tick(*_) -> None:
             nonlocal done
             done += 1
             if progress:
@@ -182,7 +182,7 @@ class LearnedCodec:
         extras = (img.icc or b"", img.exif or b"",
                   _alpha_bytes(img.alpha, img.bit_depth) if img.alpha is not None else b"")
 
-        cache: Optional[dict] = None if target_bpp is None and effort == 1 else {}
+        cache: Optional[dict] = None if target_bpp is None else {}
 
         def run(q: float, level: int = 1) -> bytes:
             h, tiles = self._tiles(img, q, tile, overlap, progress, cache, level)

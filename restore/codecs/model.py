@@ -133,11 +133,10 @@ class CodecNet(nn.Module):
         writer = RansWriter() if writer is None else writer
         if latents is None:
             gain, _ = self.gains(quality)
-            y = (self.analyse(x) if features is None else features) * gain
-            hyper = self.hyper.encode(y, writer)
+            y, z = (self.analyse(x) if features is None else features) * gain, None
         else:
             y, z = latents
-            hyper = self.hyper.encode(y, writer, z=z)
+        hyper = self.hyper.encode(y, writer, z=z)
         y_hat = self.context.code(hyper, (1, self.context.channels, yh, yw), y=y, writer=writer)
         return writer.finish(), y_hat
 

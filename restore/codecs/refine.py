@@ -115,18 +115,16 @@ def rd_objective(net: CodecNet, x: torch.Tensor, y: torch.Tensor, z: torch.Tenso
     return loss[0], bpp[0], mse[0]
 
 
-def _hard(v: torch.Tensor) -> torch.Tensor:
-    return torch.round(v)
-
-
 def refine_latents(net: CodecNet, x: torch.Tensor, features: torch.Tensor, quality: float, effort: Effort,
                    valid: tuple[int, int], precision: str = "fp32", seed: int = 0,
-                   step_done: Optional[Callable[[], None]] = None) -> tuple[torch.Tensor, torch.Tensor]:
+                   step_done: Optional[Callable[[int, torch.Tensor, torch.Tensor], None]] = None
+                   ) -> tuple[torch.Tensor, torch.Tensor]:
     """Gained latents (``y``, ``z``) of the padded 1×3×H×W tile ``x`` after ``effort.steps`` steps from its
     analysis ``features``. Returns the starting latents instead when the search ends worse than it began
     (judged with hard rounding, when ``effort.guard``), so a long search never codes a tile worse by its own
     objective.
-    Seeded: the same tile, machine and settings give the same latents (and so the same file)."""
+    Seeded: the same tile, machine and settings give the same latents (and so the same file). ``step_done`` is
+    called after each step with the number of steps taken and the current ``y`` and ``z``."""
     gain, inv = net.gains(quality)
     lam = lambda_at(net, quality)
     if precision == "bf16":                 # oneDNN's bf16 convolutions are about 20 % faster channels-last
@@ -146,10 +144,10 @@ def refine_latents(net: CodecNet, x: torch.Tensor, features: torch.Tensor, quali
         loss.backward()
         opt.step()
         if step_done:
-            step_done()
+            step_done(step + 1, y, z)
     if not effort.guard:
         return y.detach(), z.detach()
     with torch.no_grad(), autocast(precision):
-        start = rd_objective(net, x, y0, z0, inv, lam, _hard, valid)[0]
-        end = rd_objective(net, x, y, z, inv, lam, _hard, valid)[0]
+        start = rd_objective(net, x, y0, z0, inv, lam, torch.round, valid)[0]
+        end = rd_objective(net, x, y, z, inv, lam, torch.round, valid)[0]
     return (y.detach(), z.detach()) if float(end) < float(start) else (y0, z0)
